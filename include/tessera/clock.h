@@ -1,0 +1,35 @@
+// Time, injected.
+//
+// Everything in Tessera that depends on the current time takes either a `const Clock&` or the time
+// itself as an argument, so expiry, rotation and cache tests advance a fake clock instead of sleeping.
+// Wall-clock time is what JWTs and session records carry, so the clock reports system_clock time.
+#ifndef TESSERA_CLOCK_H_
+#define TESSERA_CLOCK_H_
+
+#include <chrono>
+#include <cstdint>
+
+namespace tessera {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using Seconds = std::chrono::seconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // The current wall-clock time. Thread-safe.
+  virtual TimePoint Now() const = 0;
+};
+
+// The process's real clock. Never null, lives forever.
+const Clock& SystemClock();
+
+// Seconds since the Unix epoch, rounded down.
+inline std::int64_t ToUnixSeconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline TimePoint FromUnixSeconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
+}  // namespace tessera
+
+#endif  // TESSERA_CLOCK_H_

@@ -1,0 +1,123 @@
+// Typed errors for the whole of Tessera.
+//
+// Every failure a Tessera library can report is one ErrorCode. Each code belongs to exactly one
+// ErrorCategory, which is all that generic code (retry logic, the HTTP error mapping) needs to know.
+// The HTTP layer maps a code to a status and an `error_type` in one place (server/error_mapping.cc);
+// nothing below it knows about HTTP.
+#ifndef TESSERA_STATUS_H_
+#define TESSERA_STATUS_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tessera {
+
+enum class ErrorCategory {
+  kOk,
+  kInvalidArgument,     // The caller sent something malformed or out of range.
+  kUnauthenticated,     // Credentials or a token are missing, wrong or no longer valid.
+  kPermissionDenied,    // The caller is known but may not do this.
+  kNotFound,            // The named thing does not exist (or is not visible to the caller).
+  kAlreadyExists,       // Creating it would duplicate something unique.
+  kFailedPrecondition,  // The request is well formed but the current state forbids it.
+  kResourceExhausted,   // A limit or a lock stops the request for now.
+  kUnavailable,         // A dependency (the store) cannot be reached; retrying may help.
+  kInternal,            // A bug or an unexpected library failure.
+};
+
+enum class ErrorCode {
+  kOk = 0,  // Success.
+
+  // --- Input encoding and limits ----------------------------------------------------------------
+  kInputTooLarge,     // Input exceeds a documented size limit; it was not parsed.
+  kMalformedBase64,   // Not strict base64url (bad character, padding, or non-zero trailing bits).
+  kMalformedJson,     // Not valid JSON, or not the JSON type that was required.
+  kJsonTooDeep,       // JSON nesting exceeds the documented bound; parsing stopped there.
+  kInvalidArgument,   // A field has a value outside what the operation accepts.
+
+  // --- JWT structure and header -----------------------------------------------------------------
+  kJwtMalformed,            // Not exactly three non-empty, dot-separated segments.
+  kJwtHeaderInvalid,        // Header is not an object, lacks a member or has a member not allowed.
+  kJwtAlgorithmNotAllowed,  // `alg` is none, an HMAC, or anything but RS256, ES256 or EdDSA.
+  kJwtCriticalUnsupported,  // `crit` names extensions; Tessera understands none.
+  kJwtEmbeddedKey,          // Header carries its own key material (`jwk`, `jku`, `x5u`, `x5c`).
+  kJwtTypeInvalid,          // `typ` is missing or is not "JWT".
+  kJwtKidMissing,           // Header has no `kid`.
+  kJwtKidUnknown,           // `kid` names no key in the key set.
+  kJwtKeyMismatch,          // The key named by `kid` has another type or algorithm than `alg`.
+  kJwtSignatureInvalid,     // The signature does not verify (wrong length, wrong key, tampered).
+
+  // --- JWT claims -------------------------------------------------------------------------------
+  kJwtClaimsInvalid,        // Payload is not an object, or a registered claim is missing/mistyped.
+  kJwtIssuerInvalid,        // `iss` is not one of the accepted issuers.
+  kJwtAudienceInvalid,      // `aud` does not contain the project id.
+  kJwtNotYetValid,          // `nbf` is later than now plus the allowed skew.
+  kJwtIssuedInFuture,       // `iat` is later than now plus the allowed skew.
+  kJwtExpired,              // `exp` is at or before now minus the allowed skew.
+  kJwtSessionClaimInvalid,  // The `https://stytch.com/session` claim is missing or malformed.
+
+  // --- Keys -------------------------------------------------------------------------------------
+  kJwksInvalid,         // A JWKS document is not a well-formed key set.
+  kKeyUnsupported,      // Key type, curve, size or algorithm that Tessera does not accept.
+  kKeyNotFound,         // No key with that id in the project's key ring.
+  kKeyStateInvalid,     // The key ring transition is not allowed from the key's current state.
+  kNoActiveKey,         // The project has no key that may sign.
+  kMasterKeyInvalid,    // The master key file is unreadable, malformed or too widely readable.
+  kDecryptionFailed,    // Sealed data does not open under this master key (wrong key or tampered).
+  kCryptoFailure,       // OpenSSL reported an unexpected failure.
+
+  // --- Session token and custom claims ----------------------------------------------------------
+  kSessionTokenMalformed,        // Not 44 characters of base64url.
+  kCustomClaimsNotObject,        // `session_custom_claims` is not a JSON object.
+  kCustomClaimsReserved,         // Uses a registered claim name (iss sub aud exp nbf iat jti).
+  kCustomClaimsStytchNamespace,  // Uses a name under `https://stytch.com/`.
+  kCustomClaimsTooLarge,         // Serialized claims exceed 4 KiB, or nest too deeply.
+};
+
+// The last enumerator of ErrorCode (codes are dense from kOk), so tests can walk them all.
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kCustomClaimsTooLarge;
+
+// The category of `code`. Exhaustive: adding a code without a category fails to compile with
+// -Werror=switch.
+ErrorCategory CategoryOf(ErrorCode code);
+
+// A stable, human-readable name for `code`, e.g. "jwt_expired". Never empty.
+std::string_view ErrorCodeName(ErrorCode code);
+
+// The outcome of an operation that returns no value: OK, or an error code with a message meant for
+// the API caller (it never contains a secret, a token or a key).
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK.
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  ErrorCategory category() const { return CategoryOf(code_); }
+  const std::string& message() const { return message_; }
+
+  // "jwt_expired: the JWT has expired" (for logs and test failure output).
+  std::string ToString() const;
+
+  // Marks a status as deliberately ignored.
+  void IgnoreError() const {}
+
+  friend bool operator==(const Status& a, const Status& b) {
+    return a.code_ == b.code_ && a.message_ == b.message_;
+  }
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+inline Status Error(ErrorCode code, std::string message) {
+  return Status(code, std::move(message));
+}
+
+}  // namespace tessera
+
+#endif  // TESSERA_STATUS_H_

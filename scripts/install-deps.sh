@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package that building and testing Tessera needs and that is
+# not already present. Idempotent: when everything is installed it only checks and exits.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang-14 clang-format-14 libclang-rt-14-dev
+  # libraries (README.md says why each one is here)
+  libssl-dev libboost1.81-dev libsqlite3-dev libpq-dev libsodium-dev libzxcvbn-dev libcli11-dev
+  libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # test peers: the real database server, interop verifiers, load generation and its ceiling
+  postgresql python3 python3-jwt python3-cryptography nodejs wrk nginx-light curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# nodejs may come from somewhere other than Debian (NodeSource); npm must be there too.
+if [ ${#missing[@]} -eq 0 ] && command -v npm >/dev/null 2>&1; then
+  exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
