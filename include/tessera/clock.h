@@ -1,8 +1,9 @@
 // Time, injected.
 //
 // Everything in Tessera that depends on the current time takes either a `const Clock&` or the time
-// itself as an argument, so expiry, rotation and cache tests advance a fake clock instead of sleeping.
-// Wall-clock time is what JWTs and session records carry, so the clock reports system_clock time.
+// itself as an argument, so expiry, rotation and cache tests advance a fake clock instead of
+// sleeping. Wall-clock time is what JWTs and session records carry, so the clock reports
+// system_clock time.
 #ifndef TESSERA_CLOCK_H_
 #define TESSERA_CLOCK_H_
 

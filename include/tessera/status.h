@@ -1,9 +1,9 @@
 // Typed errors for the whole of Tessera.
 //
 // Every failure a Tessera library can report is one ErrorCode. Each code belongs to exactly one
-// ErrorCategory, which is all that generic code (retry logic, the HTTP error mapping) needs to know.
-// The HTTP layer maps a code to a status and an `error_type` in one place (server/error_mapping.cc);
-// nothing below it knows about HTTP.
+// ErrorCategory, which is all that generic code (retry logic, the HTTP error mapping) needs to
+// know. The HTTP layer maps a code to a status and an `error_type` in one place
+// (server/error_mapping.cc); nothing below it knows about HTTP.
 #ifndef TESSERA_STATUS_H_
 #define TESSERA_STATUS_H_
 
@@ -30,11 +30,11 @@ enum class ErrorCode {
   kOk = 0,  // Success.
 
   // --- Input encoding and limits ----------------------------------------------------------------
-  kInputTooLarge,     // Input exceeds a documented size limit; it was not parsed.
-  kMalformedBase64,   // Not strict base64url (bad character, padding, or non-zero trailing bits).
-  kMalformedJson,     // Not valid JSON, or not the JSON type that was required.
-  kJsonTooDeep,       // JSON nesting exceeds the documented bound; parsing stopped there.
-  kInvalidArgument,   // A field has a value outside what the operation accepts.
+  kInputTooLarge,    // Input exceeds a documented size limit; it was not parsed.
+  kMalformedBase64,  // Not strict base64url (bad character, padding, or non-zero trailing bits).
+  kMalformedJson,    // Not valid JSON, or not the JSON type that was required.
+  kJsonTooDeep,      // JSON nesting exceeds the documented bound; parsing stopped there.
+  kInvalidArgument,  // A field has a value outside what the operation accepts.
 
   // --- JWT structure and header -----------------------------------------------------------------
   kJwtMalformed,            // Not exactly three non-empty, dot-separated segments.
@@ -58,14 +58,14 @@ enum class ErrorCode {
   kJwtSessionClaimInvalid,  // The `https://stytch.com/session` claim is missing or malformed.
 
   // --- Keys -------------------------------------------------------------------------------------
-  kJwksInvalid,         // A JWKS document is not a well-formed key set.
-  kKeyUnsupported,      // Key type, curve, size or algorithm that Tessera does not accept.
-  kKeyNotFound,         // No key with that id in the project's key ring.
-  kKeyStateInvalid,     // The key ring transition is not allowed from the key's current state.
-  kNoActiveKey,         // The project has no key that may sign.
-  kMasterKeyInvalid,    // The master key file is unreadable, malformed or too widely readable.
-  kDecryptionFailed,    // Sealed data does not open under this master key (wrong key or tampered).
-  kCryptoFailure,       // OpenSSL reported an unexpected failure.
+  kJwksInvalid,       // A JWKS document is not a well-formed key set.
+  kKeyUnsupported,    // Key type, curve, size or algorithm that Tessera does not accept.
+  kKeyNotFound,       // No key with that id in the project's key ring.
+  kKeyStateInvalid,   // The key ring transition is not allowed from the key's current state.
+  kNoActiveKey,       // The project has no key that may sign.
+  kMasterKeyInvalid,  // The master key file is unreadable, malformed or too widely readable.
+  kDecryptionFailed,  // Sealed data does not open under this master key (wrong key or tampered).
+  kCryptoFailure,     // OpenSSL reported an unexpected failure.
 
   // --- Session token and custom claims ----------------------------------------------------------
   kSessionTokenMalformed,        // Not 44 characters of base64url.

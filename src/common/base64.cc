@@ -5,22 +5,22 @@
 namespace tessera {
 namespace {
 
-constexpr char kUrlAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr char kStdAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kStdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // 0..63 for alphabet characters, 0xFF for everything else.
 constexpr std::array<std::uint8_t, 256> MakeDecodeTable(const char* alphabet) {
   std::array<std::uint8_t, 256> t{};
   for (auto& v : t) v = 0xFF;
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::uint8_t>(i);
   return t;
 }
 constexpr auto kUrlDecode = MakeDecodeTable(kUrlAlphabet);
 constexpr auto kStdDecode = MakeDecodeTable(kStdAlphabet);
 
-void EncodeWith(const char* alphabet, std::span<const std::uint8_t> in, bool pad, std::string& out) {
+void EncodeWith(const char* alphabet, std::span<const std::uint8_t> in, bool pad,
+                std::string& out) {
   const std::size_t full = in.size() / 3;
   const std::size_t rest = in.size() % 3;
   const std::size_t start = out.size();
@@ -130,7 +130,8 @@ Result<std::string> Base64Decode(std::string_view in) {
   if (in.size() >= 2 && in[in.size() - 2] == '=') ++pad;
   std::string_view body = in.substr(0, in.size() - pad);
   std::string out(Base64UrlMaxDecodedSize(body.size()), '\0');
-  const std::ptrdiff_t n = DecodeWith(kStdDecode, body, reinterpret_cast<std::uint8_t*>(out.data()));
+  const std::ptrdiff_t n =
+      DecodeWith(kStdDecode, body, reinterpret_cast<std::uint8_t*>(out.data()));
   if (n < 0) return Error(ErrorCode::kMalformedBase64, "not valid base64");
   out.resize(static_cast<std::size_t>(n));
   return out;

@@ -66,7 +66,8 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
       s[13] != ':' || !Digits(s, 14, 2, mi) || s[16] != ':' || !Digits(s, 17, 2, se)) {
     return bad();
   }
-  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return bad();
   std::size_t pos = 19;
   if (s[pos] == '.') {
@@ -91,8 +92,8 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
     return bad();
   }
   if (pos != s.size()) return bad();
-  const sys_seconds t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) -
-                        minutes(offset_minutes);
+  const sys_seconds t =
+      sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) - minutes(offset_minutes);
   return TimePoint(t);
 }
 

@@ -28,7 +28,8 @@ Result<std::string> AeadSeal(const AeadKey& key, std::string_view plaintext, std
   int len = 0;
   if (!ctx || Aes256Gcm() == nullptr ||
       EVP_EncryptInit_ex2(ctx.get(), Aes256Gcm(), key.data(), o, nullptr) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), o + kAeadNonceBytes, &len,
                         reinterpret_cast<const unsigned char*>(plaintext.data()),
@@ -53,7 +54,8 @@ Result<std::string> AeadOpen(const AeadKey& key, std::string_view sealed, std::s
   int len = 0;
   if (!ctx || Aes256Gcm() == nullptr ||
       EVP_DecryptInit_ex2(ctx.get(), Aes256Gcm(), key.data(), s, nullptr) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
                         s + kAeadNonceBytes, static_cast<int>(ct_len)) != 1) {

@@ -83,8 +83,9 @@ Result<MasterKey> MasterKey::Load(const std::string& path) {
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
-    return FileError(path, "permissions are too open (group or others may access it); run "
-                           "`chmod 600` on it after checking who could have read it");
+    return FileError(path,
+                     "permissions are too open (group or others may access it); run "
+                     "`chmod 600` on it after checking who could have read it");
   }
   std::string text;
   Status read = ReadAll(fd, text);

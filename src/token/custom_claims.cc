@@ -17,9 +17,9 @@ Status CheckNames(const boost::json::object& claims) {
     const std::string_view name = kv.key();
     for (const auto reserved : kRegistered) {
       if (name == reserved) {
-        return Error(ErrorCode::kCustomClaimsReserved,
-                     "custom claims may not use the registered claim name \"" + std::string(name) +
-                         "\"");
+        return Error(
+            ErrorCode::kCustomClaimsReserved,
+            "custom claims may not use the registered claim name \"" + std::string(name) + "\"");
       }
     }
     if (name.starts_with(kStytchPrefix)) {

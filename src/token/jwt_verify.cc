@@ -58,7 +58,8 @@ struct Header {
 // Steps 2-5 of the pipeline: everything that can be decided from the header and the key set.
 Status CheckHeader(std::string_view segment, const KeySet& keys, const PublicKey*& key,
                    JwtAlgorithm& alg) {
-  if (segment.size() > kMaxHeaderSegment) return Fail(ErrorCode::kJwtHeaderInvalid, "header too large");
+  if (segment.size() > kMaxHeaderSegment)
+    return Fail(ErrorCode::kJwtHeaderInvalid, "header too large");
   std::uint8_t decoded[Base64UrlMaxDecodedSize(kMaxHeaderSegment)];
   const std::ptrdiff_t n = Base64UrlDecodeInto(segment, decoded);
   if (n < 0) return Fail(ErrorCode::kMalformedBase64, "header is not base64url");
@@ -88,9 +89,12 @@ Status CheckHeader(std::string_view segment, const KeySet& keys, const PublicKey
         return Fail(ErrorCode::kJwtHeaderInvalid, "header member is not a string");
       }
       const std::string_view s = val.get_string();
-      if (name == "alg") h.alg = s, h.has_alg = true;
-      else if (name == "kid") h.kid = s, h.has_kid = true;
-      else h.typ = s, h.has_typ = true;
+      if (name == "alg")
+        h.alg = s, h.has_alg = true;
+      else if (name == "kid")
+        h.kid = s, h.has_kid = true;
+      else
+        h.typ = s, h.has_typ = true;
     } else if (name == "crit") {
       return Fail(ErrorCode::kJwtCriticalUnsupported, "header lists critical extensions");
     } else if (name == "jwk" || name == "jku" || name == "x5u" || name == "x5c") {
@@ -129,7 +133,8 @@ std::string ProjectIssuer(std::string_view project_id) {
 Result<VerifiedJwt> VerifyJwt(std::string_view jwt, const KeySet& keys,
                               const JwtVerifyOptions& options, TimePoint now) {
   // 1. Size and compact form.
-  if (jwt.size() > kMaxJwtBytes) return Fail(ErrorCode::kInputTooLarge, "JWT is larger than 16 KiB");
+  if (jwt.size() > kMaxJwtBytes)
+    return Fail(ErrorCode::kInputTooLarge, "JWT is larger than 16 KiB");
   const std::size_t dot1 = jwt.find('.');
   const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : jwt.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || jwt.find('.', dot2 + 1) != std::string_view::npos ||
@@ -164,13 +169,13 @@ Result<VerifiedJwt> VerifyJwt(std::string_view jwt, const KeySet& keys,
   boost::json::parse_options opt;
   opt.max_depth = kMaxJwtPayloadDepth;
   boost::json::error_code ec;
-  boost::json::value parsed = boost::json::parse(
-      std::string_view(reinterpret_cast<const char*>(payload),
-                       static_cast<std::size_t>(payload_len)),
-      ec,
-      boost::json::make_shared_resource<boost::json::monotonic_resource>(
-          static_cast<std::size_t>(payload_len) * 2 + 1024),
-      opt);
+  boost::json::value parsed =
+      boost::json::parse(std::string_view(reinterpret_cast<const char*>(payload),
+                                          static_cast<std::size_t>(payload_len)),
+                         ec,
+                         boost::json::make_shared_resource<boost::json::monotonic_resource>(
+                             static_cast<std::size_t>(payload_len) * 2 + 1024),
+                         opt);
   if (ec) {
     return ec == boost::json::error::too_deep
                ? Fail(ErrorCode::kJsonTooDeep, "payload is nested too deeply")
@@ -188,14 +193,15 @@ Result<VerifiedJwt> VerifyJwt(std::string_view jwt, const KeySet& keys,
   const boost::json::value* exp = Member(claims, "exp");
   if (iss == nullptr || !iss->is_string() || sub == nullptr || !sub->is_string() ||
       aud == nullptr || iat == nullptr || !NumericDate(*iat, issued_at) || nbf == nullptr ||
-      !NumericDate(*nbf, not_before) || exp == nullptr ||
-      !NumericDate(*exp, expires_at)) {
-    return Fail(ErrorCode::kJwtClaimsInvalid, "a registered claim is missing or has the wrong type");
+      !NumericDate(*nbf, not_before) || exp == nullptr || !NumericDate(*exp, expires_at)) {
+    return Fail(ErrorCode::kJwtClaimsInvalid,
+                "a registered claim is missing or has the wrong type");
   }
 
   // 8. Issuer and audience.
   bool issuer_ok = false;
-  for (const auto& accepted : options.issuers) issuer_ok = issuer_ok || iss->get_string() == accepted;
+  for (const auto& accepted : options.issuers)
+    issuer_ok = issuer_ok || iss->get_string() == accepted;
   if (!issuer_ok) return Fail(ErrorCode::kJwtIssuerInvalid, "issuer is not accepted");
   bool audience_ok = false;
   if (aud->is_string()) {
@@ -216,7 +222,8 @@ Result<VerifiedJwt> VerifyJwt(std::string_view jwt, const KeySet& keys,
   const std::int64_t now_s = ToUnixSeconds(now);
   const std::int64_t skew = options.clock_skew.count();
   if (not_before > now_s + skew) return Fail(ErrorCode::kJwtNotYetValid, "JWT is not yet valid");
-  if (issued_at > now_s + skew) return Fail(ErrorCode::kJwtIssuedInFuture, "JWT is issued in the future");
+  if (issued_at > now_s + skew)
+    return Fail(ErrorCode::kJwtIssuedInFuture, "JWT is issued in the future");
   if (options.check_expiry && expires_at <= now_s - skew) {
     return Fail(ErrorCode::kJwtExpired, "JWT has expired");
   }

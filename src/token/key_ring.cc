@@ -11,9 +11,12 @@ namespace tessera {
 
 std::string_view KeyStateName(KeyState state) {
   switch (state) {
-    case KeyState::kNext: return "next";
-    case KeyState::kActive: return "active";
-    case KeyState::kRetired: return "retired";
+    case KeyState::kNext:
+      return "next";
+    case KeyState::kActive:
+      return "active";
+    case KeyState::kRetired:
+      return "retired";
   }
   return "retired";
 }
@@ -102,8 +105,9 @@ std::vector<const KeyRecord*> KeyRing::Published(TimePoint now) const {
   for (const auto& r : records_) {
     if (IsPublished(r, now)) out.push_back(&r);
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const KeyRecord* a, const KeyRecord* b) { return a->created_at < b->created_at; });
+  std::stable_sort(out.begin(), out.end(), [](const KeyRecord* a, const KeyRecord* b) {
+    return a->created_at < b->created_at;
+  });
   return out;
 }
 
@@ -131,9 +135,9 @@ Status KeyRing::Activate(std::string_view kid, TimePoint now) {
   KeyRecord* next = FindMutable(kid);
   if (next == nullptr) return Error(ErrorCode::kKeyNotFound, "no key " + std::string(kid));
   if (next->state != KeyState::kNext) {
-    return Error(ErrorCode::kKeyStateInvalid,
-                 "only a published next key can become active; " + next->kid + " is " +
-                     std::string(KeyStateName(next->state)));
+    return Error(ErrorCode::kKeyStateInvalid, "only a published next key can become active; " +
+                                                  next->kid + " is " +
+                                                  std::string(KeyStateName(next->state)));
   }
   const TimePoint t = std::chrono::floor<Seconds>(now);
   for (auto& r : records_) {

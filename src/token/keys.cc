@@ -42,7 +42,8 @@ bool KeyFitsAlgorithm(EVP_PKEY* pkey, JwtAlgorithm alg) {
         DrainErrors();
         return false;
       }
-      return std::string_view(group, len) == "prime256v1" || std::string_view(group, len) == "P-256";
+      return std::string_view(group, len) == "prime256v1" ||
+             std::string_view(group, len) == "P-256";
     }
     case JwtAlgorithm::kEdDSA:
       return EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519;
@@ -138,7 +139,8 @@ Result<std::string> JsonStringMember(const boost::json::object& o, std::string_v
     return std::string();
   }
   if (!it->value().is_string()) {
-    return Error(ErrorCode::kJwksInvalid, "JWK member \"" + std::string(name) + "\" is not a string");
+    return Error(ErrorCode::kJwksInvalid,
+                 "JWK member \"" + std::string(name) + "\" is not a string");
   }
   return std::string(it->value().get_string());
 }
@@ -252,9 +254,12 @@ bool RawEcdsaToDer(std::span<const std::uint8_t> raw, std::vector<std::uint8_t>&
 
 std::string_view AlgorithmName(JwtAlgorithm alg) {
   switch (alg) {
-    case JwtAlgorithm::kRS256: return "RS256";
-    case JwtAlgorithm::kES256: return "ES256";
-    case JwtAlgorithm::kEdDSA: return "EdDSA";
+    case JwtAlgorithm::kRS256:
+      return "RS256";
+    case JwtAlgorithm::kES256:
+      return "ES256";
+    case JwtAlgorithm::kEdDSA:
+      return "EdDSA";
   }
   return "RS256";
 }
@@ -363,11 +368,10 @@ bool PublicKey::Verify(std::string_view signing_input,
       break;
   }
   crypto::MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool ok =
-      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, pkey_) == 1 &&
-      EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
-                       reinterpret_cast<const unsigned char*>(signing_input.data()),
-                       signing_input.size()) == 1;
+  const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, pkey_) == 1 &&
+                  EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
+                                   reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                   signing_input.size()) == 1;
   if (!ok) DrainErrors();
   return ok;
 }
@@ -401,8 +405,8 @@ Result<SigningKey> SigningKey::Adopt(EVP_PKEY* raw, std::string kid, JwtAlgorith
   }
   // The public half shares the EVP_PKEY; each owner holds its own reference.
   if (EVP_PKEY_up_ref(pkey.get()) != 1) return CryptoError("EVP_PKEY_up_ref");
-  TESSERA_ASSIGN_OR_RETURN(auto pub, PublicKey::FromPkey(std::move(kid), alg, pkey.get(),
-                                                         std::move(certificate_der)));
+  TESSERA_ASSIGN_OR_RETURN(
+      auto pub, PublicKey::FromPkey(std::move(kid), alg, pkey.get(), std::move(certificate_der)));
   return SigningKey(pkey.release(), std::move(pub));
 }
 
@@ -512,8 +516,7 @@ Result<std::string> SigningKey::SelfSignedCertificate(TimePoint now) const {
       X509_set_issuer_name(cert.get(), name.get()) != 1 ||
       X509_set_pubkey(cert.get(), pkey_) != 1 || !key_usage || !basic ||
       X509_add_ext(cert.get(), key_usage.get(), -1) != 1 ||
-      X509_add_ext(cert.get(), basic.get(), -1) != 1 ||
-      X509_sign(cert.get(), pkey_, md) <= 0) {
+      X509_add_ext(cert.get(), basic.get(), -1) != 1 || X509_sign(cert.get(), pkey_, md) <= 0) {
     return CryptoError("building the self-signed certificate");
   }
   const int len = i2d_X509(cert.get(), nullptr);

@@ -186,7 +186,8 @@ Result<SessionClaims> SessionClaimsFromJwt(const VerifiedJwt& jwt) {
   TESSERA_ASSIGN_OR_RETURN(c.expires_at, TimeMember(s, "expires_at"));
 
   const auto attrs = s.find("attributes");
-  if (attrs == s.end() || !attrs->value().is_object()) return bad("session claim has no attributes");
+  if (attrs == s.end() || !attrs->value().is_object())
+    return bad("session claim has no attributes");
   for (const auto& kv : attrs->value().get_object()) {
     if (!kv.value().is_string()) return bad("session attribute is not a string");
     if (kv.key() == "ip_address") c.attributes.ip_address = kv.value().get_string();

@@ -34,10 +34,11 @@ MATCHER_P(StatusIs, code, "has error code " + std::string(::tessera::ErrorCodeNa
 }  // namespace tessera::testing
 
 // Each accepts a Status or a Result and allows `<< "context"`.
-#define ASSERT_OK(expr) ASSERT_THAT(::tessera::testing::ToStatus((expr)), ::tessera::testing::IsOk())
-#define EXPECT_OK(expr) EXPECT_THAT(::tessera::testing::ToStatus((expr)), ::tessera::testing::IsOk())
-#define EXPECT_ERROR(expr, expected_code)             \
-  EXPECT_THAT(::tessera::testing::ToStatus((expr)), \
-              ::tessera::testing::StatusIs((expected_code)))
+#define ASSERT_OK(expr) \
+  ASSERT_THAT(::tessera::testing::ToStatus((expr)), ::tessera::testing::IsOk())
+#define EXPECT_OK(expr) \
+  EXPECT_THAT(::tessera::testing::ToStatus((expr)), ::tessera::testing::IsOk())
+#define EXPECT_ERROR(expr, expected_code) \
+  EXPECT_THAT(::tessera::testing::ToStatus((expr)), ::tessera::testing::StatusIs((expected_code)))
 
 #endif  // TESSERA_TESTS_LIB_STATUS_MATCHERS_H_

@@ -16,7 +16,8 @@
 
 namespace tessera::testing {
 
-inline constexpr std::string_view kTestProject = "project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b";
+inline constexpr std::string_view kTestProject =
+    "project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b";
 
 // The shared test key for `alg`, kid "jwk-test-<alg>-1" (or "-2" for `second`).
 inline const SigningKey& TestKey(JwtAlgorithm alg, bool second = false) {

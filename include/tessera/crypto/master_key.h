@@ -4,8 +4,9 @@
 // subkeys derived from this key with HKDF-SHA-256, one subkey per purpose, so a database dump alone
 // yields neither a usable signing key nor a usable session token.
 //
-// On disk the key is a one-line text file, "tessera-master-key-v1 <base64url of 32 bytes>", readable
-// by its owner only (mode 0600). docs/key_rotation.md says how to back it up and what losing it means.
+// On disk the key is a one-line text file, "tessera-master-key-v1 <base64url of 32 bytes>",
+// readable by its owner only (mode 0600). docs/key_rotation.md says how to back it up and what
+// losing it means.
 #ifndef TESSERA_CRYPTO_MASTER_KEY_H_
 #define TESSERA_CRYPTO_MASTER_KEY_H_
 

@@ -27,7 +27,8 @@ Status ValidateCustomClaims(const boost::json::object& claims);
 // Deep merge: a new key is added; an existing key is replaced; a null value deletes the key (and is
 // never stored); when both the existing and the new value are objects, the same rules apply
 // recursively. `update` must be an object (kCustomClaimsNotObject) and is itself checked for
-// reserved names, so a request that tries to set `iss` fails even if the result would not contain it.
+// reserved names, so a request that tries to set `iss` fails even if the result would not contain
+// it.
 Result<boost::json::object> MergeCustomClaims(const boost::json::object& current,
                                               const boost::json::value& update);
 

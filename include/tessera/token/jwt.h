@@ -1,7 +1,7 @@
 // JWT verification: one fixed pipeline with one exit.
 //
-// VerifyJwt runs these steps in this order and stops at the first failure, returning the typed error
-// of that step (see tessera/status.h):
+// VerifyJwt runs these steps in this order and stops at the first failure, returning the typed
+// error of that step (see tessera/status.h):
 //
 //   1. size limit (kInputTooLarge), compact form: three non-empty segments (kJwtMalformed)
 //   2. header: strict base64url (kMalformedBase64), a JSON object no deeper than 2 (kMalformedJson,

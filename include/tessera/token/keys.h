@@ -44,8 +44,8 @@ class PublicKey {
  public:
   // Builds a key from one JWK object (RFC 7517). Requires `kid`; `alg`, when present, must match
   // the key type; `use`, when present, must be "sig"; `key_ops`, when present, must contain
-  // "verify". Fails with kKeyUnsupported for any other key type, curve or size, and kJwksInvalid for
-  // a malformed member. Private members (`d`, `p`, ...) are ignored, never loaded.
+  // "verify". Fails with kKeyUnsupported for any other key type, curve or size, and kJwksInvalid
+  // for a malformed member. Private members (`d`, `p`, ...) are ignored, never loaded.
   static Result<std::shared_ptr<const PublicKey>> FromJwk(const boost::json::object& jwk);
 
   // Takes ownership of `pkey` (a public or private key; only the public half is used).
@@ -105,9 +105,10 @@ class SigningKey {
   // The raw JOSE signature of `signing_input`.
   Result<std::string> Sign(std::string_view signing_input) const;
 
-  // A self-signed X.509 certificate for this key (subject = issuer = O=Tessera, serial 1, valid from
-  // `now` for ten years, keyUsage digitalSignature and basicConstraints CA:FALSE, both critical),
-  // DER-encoded. Published in the JWK's `x5c` so that tools that want a certificate find one.
+  // A self-signed X.509 certificate for this key (subject = issuer = O=Tessera, serial 1, valid
+  // from `now` for ten years, keyUsage digitalSignature and basicConstraints CA:FALSE, both
+  // critical), DER-encoded. Published in the JWK's `x5c` so that tools that want a certificate find
+  // one.
   Result<std::string> SelfSignedCertificate(TimePoint now) const;
 
   // Returns a signing key whose public key publishes `certificate_der` in its JWK.

@@ -40,14 +40,14 @@ struct SessionClaims {
   // session JWTs do; both forms are accepted.
   boost::json::array authentication_factors;
   std::vector<std::string> roles;  // Always emitted, even when empty.
-  // Top-level custom claims. REQUIRES: valid per ValidateCustomClaims (tessera/token/custom_claims.h)
-  // so that no custom claim can shadow a registered one.
+  // Top-level custom claims. REQUIRES: valid per ValidateCustomClaims
+  // (tessera/token/custom_claims.h) so that no custom claim can shadow a registered one.
   boost::json::object custom_claims;
 };
 
 // Mints a session JWT signed by `key` at time `now`: header {alg, kid, typ:"JWT"}; claims aud, exp
-// (= iat + 300), the session claim, iat, iss, nbf (= iat), sub and the custom claims, top-level keys
-// in alphabetical order, compact JSON, no `jti`.
+// (= iat + 300), the session claim, iat, iss, nbf (= iat), sub and the custom claims, top-level
+// keys in alphabetical order, compact JSON, no `jti`.
 Result<std::string> MintSessionJwt(const SigningKey& key, const SessionClaims& claims,
                                    TimePoint now);
 

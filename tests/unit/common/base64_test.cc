@@ -30,13 +30,13 @@ TEST(Base64Url, KnownVectors) {
 }
 
 TEST(Base64Url, RejectsEverythingButTheCanonicalForm) {
-  EXPECT_ERROR(Base64UrlDecode("Zg=="), ErrorCode::kMalformedBase64);  // padding
+  EXPECT_ERROR(Base64UrlDecode("Zg=="), ErrorCode::kMalformedBase64);    // padding
   EXPECT_ERROR(Base64UrlDecode("Zm9v\n"), ErrorCode::kMalformedBase64);  // whitespace
-  EXPECT_ERROR(Base64UrlDecode("Zm9+"), ErrorCode::kMalformedBase64);  // standard alphabet
+  EXPECT_ERROR(Base64UrlDecode("Zm9+"), ErrorCode::kMalformedBase64);    // standard alphabet
   EXPECT_ERROR(Base64UrlDecode("Zm9/"), ErrorCode::kMalformedBase64);
-  EXPECT_ERROR(Base64UrlDecode("Z"), ErrorCode::kMalformedBase64);     // length 1 mod 4
-  EXPECT_ERROR(Base64UrlDecode("Zh"), ErrorCode::kMalformedBase64);    // non-zero unused bits
-  EXPECT_ERROR(Base64UrlDecode("Zm9"), ErrorCode::kMalformedBase64);   // "fo" is Zm8
+  EXPECT_ERROR(Base64UrlDecode("Z"), ErrorCode::kMalformedBase64);    // length 1 mod 4
+  EXPECT_ERROR(Base64UrlDecode("Zh"), ErrorCode::kMalformedBase64);   // non-zero unused bits
+  EXPECT_ERROR(Base64UrlDecode("Zm9"), ErrorCode::kMalformedBase64);  // "fo" is Zm8
   EXPECT_ERROR(Base64UrlDecode(std::string_view("Zm\0v", 4)), ErrorCode::kMalformedBase64);
   EXPECT_OK(Base64UrlDecode(""));
 }

@@ -67,14 +67,10 @@ TEST_F(MasterKeyTest, RefusesAFileOthersCanRead) {
 TEST_F(MasterKeyTest, RefusesMissingAndMalformedFiles) {
   EXPECT_ERROR(MasterKey::Load(Path("missing")), ErrorCode::kMasterKeyInvalid);
   const std::string path = Path("bad");
-  {
-    std::ofstream(path) << "tessera-master-key-v1 tooshort\n";
-  }
+  { std::ofstream(path) << "tessera-master-key-v1 tooshort\n"; }
   ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
   EXPECT_ERROR(MasterKey::Load(path), ErrorCode::kMasterKeyInvalid);
-  {
-    std::ofstream(path, std::ios::trunc) << "";
-  }
+  { std::ofstream(path, std::ios::trunc) << ""; }
   EXPECT_ERROR(MasterKey::Load(path), ErrorCode::kMasterKeyInvalid);
   // An existing but broken file is never silently replaced by a new key.
   EXPECT_ERROR(MasterKey::LoadOrCreate(path, random_), ErrorCode::kMasterKeyInvalid);

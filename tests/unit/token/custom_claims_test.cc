@@ -46,8 +46,8 @@ TEST(CustomClaims, ReservedAndStytchNamesAreRefused) {
   EXPECT_ERROR(MergeCustomClaims({}, boost::json::parse(R"({"https://stytch.com/anything":1})")),
                ErrorCode::kCustomClaimsStytchNamespace);
   // Similar but not reserved names are fine; nested reserved names are not top-level claims.
-  EXPECT_OK(MergeCustomClaims({}, boost::json::parse(
-                                      R"({"issuer":1,"https://stytch.co/x":1,"o":{"iss":1}})")));
+  EXPECT_OK(MergeCustomClaims(
+      {}, boost::json::parse(R"({"issuer":1,"https://stytch.co/x":1,"o":{"iss":1}})")));
   EXPECT_ERROR(ValidateCustomClaims(Obj(R"({"exp":1})")), ErrorCode::kCustomClaimsReserved);
 }
 

@@ -3,9 +3,9 @@
 #include "common/base64.h"
 #include "fake_clock.h"
 #include "status_matchers.h"
-#include "test_keys.h"
 #include "tessera/token/jwt.h"
 #include "tessera/token/session_jwt.h"
+#include "test_keys.h"
 
 namespace tessera {
 namespace {
@@ -23,10 +23,10 @@ constexpr std::int64_t kIat = FakeClock::kDefaultStart;
 // {"aud":["project-test-…"],"exp":kIat+300,"iat":kIat,"iss":"stytch.com/project-test-…",
 //  "nbf":kIat,"sub":"user-test-1"}
 std::string Payload(std::string_view overrides = "") {
-  std::string p = "{\"aud\":[\"" + std::string(kTestProject) + "\"],\"exp\":" +
-                  std::to_string(kIat + 300) + ",\"iat\":" + std::to_string(kIat) +
-                  ",\"iss\":\"stytch.com/" + std::string(kTestProject) + "\",\"nbf\":" +
-                  std::to_string(kIat) + ",\"sub\":\"user-test-1\"";
+  std::string p = "{\"aud\":[\"" + std::string(kTestProject) +
+                  "\"],\"exp\":" + std::to_string(kIat + 300) + ",\"iat\":" + std::to_string(kIat) +
+                  ",\"iss\":\"stytch.com/" + std::string(kTestProject) +
+                  "\",\"nbf\":" + std::to_string(kIat) + ",\"sub\":\"user-test-1\"";
   if (!overrides.empty()) {
     p += ",";
     p += overrides;
@@ -58,7 +58,9 @@ class JwtVerifyTest : public ::testing::TestWithParam<JwtAlgorithm> {
 INSTANTIATE_TEST_SUITE_P(Algorithms, JwtVerifyTest,
                          ::testing::Values(JwtAlgorithm::kRS256, JwtAlgorithm::kES256,
                                            JwtAlgorithm::kEdDSA),
-                         [](const auto& param_info) { return std::string(AlgorithmName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(AlgorithmName(param_info.param));
+                         });
 
 TEST_P(JwtVerifyTest, AcceptsAValidToken) {
   auto v = Verify(SignRaw(key_, HeaderFor(key_), Payload(R"("role":"admin")")));
@@ -123,7 +125,9 @@ TEST(JwtVerify, StructureErrors) {
   const auto& key = TestKey(JwtAlgorithm::kRS256);
   auto keys = KeySetOf({&key});
   const auto opts = SessionJwtOptions(kTestProject);
-  const auto verify = [&](std::string_view jwt) { return VerifyJwt(jwt, *keys, opts, clock.Now()); };
+  const auto verify = [&](std::string_view jwt) {
+    return VerifyJwt(jwt, *keys, opts, clock.Now());
+  };
   const std::string good = SignRaw(key, HeaderFor(key), Payload());
   EXPECT_ERROR(verify(""), ErrorCode::kJwtMalformed);
   EXPECT_ERROR(verify("abc"), ErrorCode::kJwtMalformed);
@@ -143,7 +147,8 @@ TEST(JwtVerify, StructureErrors) {
 
 class JwtHeaderTest : public ::testing::Test {
  protected:
-  Result<VerifiedJwt> VerifyWithHeader(std::string_view header, const SigningKey* signer = nullptr) {
+  Result<VerifiedJwt> VerifyWithHeader(std::string_view header,
+                                       const SigningKey* signer = nullptr) {
     const SigningKey& k = signer ? *signer : key_;
     return VerifyJwt(SignRaw(k, header, Payload()), *keys_, SessionJwtOptions(kTestProject),
                      clock_.Now());
@@ -159,9 +164,9 @@ class JwtHeaderTest : public ::testing::Test {
 TEST_F(JwtHeaderTest, AllowListOfAlgorithms) {
   for (const char* alg : {"none", "None", "HS256", "HS384", "HS512", "RS384", "RS512", "PS256",
                           "ES384", "ES512", "ES256K", "", "rs256"}) {
-    EXPECT_ERROR(VerifyWithHeader("{\"alg\":\"" + std::string(alg) + "\"," + Kid() +
-                                  ",\"typ\":\"JWT\"}"),
-                 ErrorCode::kJwtAlgorithmNotAllowed)
+    EXPECT_ERROR(
+        VerifyWithHeader("{\"alg\":\"" + std::string(alg) + "\"," + Kid() + ",\"typ\":\"JWT\"}"),
+        ErrorCode::kJwtAlgorithmNotAllowed)
         << alg;
   }
   EXPECT_ERROR(VerifyWithHeader("{" + Kid() + ",\"typ\":\"JWT\"}"), ErrorCode::kJwtHeaderInvalid);
@@ -172,8 +177,9 @@ TEST_F(JwtHeaderTest, AllowListOfAlgorithms) {
 TEST_F(JwtHeaderTest, UnsignedTokenIsRefused) {
   // {"alg":"none","typ":"JWT"} with an empty signature: refused as malformed before anything else,
   // and with a junk signature refused by the algorithm allow-list.
-  const std::string input = Base64UrlEncode(std::string_view("{\"alg\":\"none\",\"typ\":\"JWT\"}")) +
-                            "." + Base64UrlEncode(Payload());
+  const std::string input =
+      Base64UrlEncode(std::string_view("{\"alg\":\"none\",\"typ\":\"JWT\"}")) + "." +
+      Base64UrlEncode(Payload());
   const auto opts = SessionJwtOptions(kTestProject);
   EXPECT_ERROR(VerifyJwt(input + ".", *keys_, opts, clock_.Now()), ErrorCode::kJwtMalformed);
   EXPECT_ERROR(VerifyJwt(input + ".AAAA", *keys_, opts, clock_.Now()),
@@ -253,16 +259,17 @@ TEST_F(JwtClaimsTest, IssuerAndAudience) {
   EXPECT_ERROR(VerifyPayload(PayloadOf("\"iss\":\"stytch.com/project-test-other\"," + Aud() + "," +
                                        t + "," + sub)),
                ErrorCode::kJwtIssuerInvalid);
-  EXPECT_ERROR(VerifyPayload(PayloadOf("\"iss\":\"stytch.com/" + std::string(kTestProject) + "/\"," +
-                                       Aud() + "," + t + "," + sub)),
+  EXPECT_ERROR(VerifyPayload(PayloadOf("\"iss\":\"stytch.com/" + std::string(kTestProject) +
+                                       "/\"," + Aud() + "," + t + "," + sub)),
                ErrorCode::kJwtIssuerInvalid);
   // aud as a plain string is fine (RFC 7519 §4.1.3).
-  EXPECT_OK(VerifyPayload(PayloadOf(Iss() + ",\"aud\":\"" + std::string(kTestProject) + "\"," + t +
-                                    "," + sub)));
+  EXPECT_OK(VerifyPayload(
+      PayloadOf(Iss() + ",\"aud\":\"" + std::string(kTestProject) + "\"," + t + "," + sub)));
   EXPECT_OK(VerifyPayload(PayloadOf(Iss() + ",\"aud\":[\"other\",\"" + std::string(kTestProject) +
                                     "\"]," + t + "," + sub)));
-  EXPECT_ERROR(VerifyPayload(PayloadOf(Iss() + ",\"aud\":[\"project-test-other\"]," + t + "," + sub)),
-               ErrorCode::kJwtAudienceInvalid);
+  EXPECT_ERROR(
+      VerifyPayload(PayloadOf(Iss() + ",\"aud\":[\"project-test-other\"]," + t + "," + sub)),
+      ErrorCode::kJwtAudienceInvalid);
   EXPECT_ERROR(VerifyPayload(PayloadOf(Iss() + ",\"aud\":[]," + t + "," + sub)),
                ErrorCode::kJwtAudienceInvalid);
   EXPECT_ERROR(VerifyPayload(PayloadOf(Iss() + ",\"aud\":42," + t + "," + sub)),
@@ -271,13 +278,17 @@ TEST_F(JwtClaimsTest, IssuerAndAudience) {
                ErrorCode::kJwtClaimsInvalid);
   // Extra accepted issuer (the base URL, spec §3.4).
   options_.issuers.push_back("http://127.0.0.1:8080");
-  EXPECT_OK(VerifyPayload(PayloadOf("\"iss\":\"http://127.0.0.1:8080\"," + Aud() + "," + t + "," + sub)));
+  EXPECT_OK(
+      VerifyPayload(PayloadOf("\"iss\":\"http://127.0.0.1:8080\"," + Aud() + "," + t + "," + sub)));
 }
 
 TEST_F(JwtClaimsTest, RegisteredClaimsAreRequiredAndTyped) {
-  const std::string all[] = {Iss(), Aud(), "\"iat\":" + std::to_string(kIat),
+  const std::string all[] = {Iss(),
+                             Aud(),
+                             "\"iat\":" + std::to_string(kIat),
                              "\"nbf\":" + std::to_string(kIat),
-                             "\"exp\":" + std::to_string(kIat + 300), "\"sub\":\"u\""};
+                             "\"exp\":" + std::to_string(kIat + 300),
+                             "\"sub\":\"u\""};
   for (std::size_t skip = 0; skip < std::size(all); ++skip) {
     std::string members;
     for (std::size_t i = 0; i < std::size(all); ++i) {
@@ -291,15 +302,18 @@ TEST_F(JwtClaimsTest, RegisteredClaimsAreRequiredAndTyped) {
   EXPECT_ERROR(VerifyPayload(PayloadOf(rest + ",\"iat\":\"" + std::to_string(kIat) +
                                        "\",\"nbf\":1,\"exp\":" + std::to_string(kIat + 300))),
                ErrorCode::kJwtClaimsInvalid);
-  EXPECT_ERROR(VerifyPayload(PayloadOf(Aud() + ",\"iss\":7,\"sub\":\"u\"," + Times(kIat, kIat, kIat + 300))),
-               ErrorCode::kJwtClaimsInvalid);
-  EXPECT_ERROR(VerifyPayload(PayloadOf(Iss() + "," + Aud() + ",\"sub\":null," + Times(kIat, kIat, kIat + 300))),
+  EXPECT_ERROR(
+      VerifyPayload(PayloadOf(Aud() + ",\"iss\":7,\"sub\":\"u\"," + Times(kIat, kIat, kIat + 300))),
+      ErrorCode::kJwtClaimsInvalid);
+  EXPECT_ERROR(VerifyPayload(PayloadOf(Iss() + "," + Aud() + ",\"sub\":null," +
+                                       Times(kIat, kIat, kIat + 300))),
                ErrorCode::kJwtClaimsInvalid);
   EXPECT_ERROR(VerifyPayload(PayloadOf(rest + ",\"iat\":1e300,\"nbf\":1,\"exp\":2")),
                ErrorCode::kJwtClaimsInvalid);
   // Fractional NumericDates are accepted (RFC 7519 §2), truncated to seconds.
-  auto v = VerifyPayload(PayloadOf(rest + ",\"iat\":" + std::to_string(kIat) + ".5,\"nbf\":" +
-                                   std::to_string(kIat) + ",\"exp\":" + std::to_string(kIat + 300) + ".9"));
+  auto v = VerifyPayload(PayloadOf(rest + ",\"iat\":" + std::to_string(kIat) +
+                                   ".5,\"nbf\":" + std::to_string(kIat) +
+                                   ",\"exp\":" + std::to_string(kIat + 300) + ".9"));
   ASSERT_OK(v);
   EXPECT_EQ(v->expires_at, kIat + 300);
   EXPECT_ERROR(VerifyPayload("[1,2,3]"), ErrorCode::kJwtClaimsInvalid);

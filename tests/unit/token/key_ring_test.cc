@@ -62,7 +62,8 @@ TEST_F(KeyRingTest, NewKeyRecordSealsThePrivateKeyAndPublishesACertificate) {
   KeyRecord swapped = r;
   swapped.kid = "jwk-test-00000000-0000-4000-8000-000000000000";
   EXPECT_ERROR(OpenSigningKey(swapped, master_), ErrorCode::kDecryptionFailed);
-  auto live = NewKeyRecord(kTestProject, JwtAlgorithm::kEdDSA, true, master_, random_, clock_.Now());
+  auto live =
+      NewKeyRecord(kTestProject, JwtAlgorithm::kEdDSA, true, master_, random_, clock_.Now());
   ASSERT_OK(live);
   EXPECT_TRUE(live->kid.starts_with("jwk-live-"));
 }

@@ -11,8 +11,8 @@
 #include "crypto/hash.h"
 #include "fake_clock.h"
 #include "status_matchers.h"
-#include "test_keys.h"
 #include "tessera/token/key_set.h"
+#include "test_keys.h"
 
 namespace tessera {
 namespace {
@@ -23,7 +23,9 @@ class KeysTest : public ::testing::TestWithParam<JwtAlgorithm> {};
 INSTANTIATE_TEST_SUITE_P(Algorithms, KeysTest,
                          ::testing::Values(JwtAlgorithm::kRS256, JwtAlgorithm::kES256,
                                            JwtAlgorithm::kEdDSA),
-                         [](const auto& param_info) { return std::string(AlgorithmName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(AlgorithmName(param_info.param));
+                         });
 
 TEST_P(KeysTest, SignVerifyAndPkcs8RoundTrip) {
   const SigningKey& key = TestKey(GetParam());
@@ -41,8 +43,8 @@ TEST_P(KeysTest, SignVerifyAndPkcs8RoundTrip) {
   ASSERT_OK(sig2);
   EXPECT_TRUE(key.public_key()->Verify("x", AsBytes(*sig2)));
   // The wrong algorithm for the key type is refused.
-  const JwtAlgorithm other = GetParam() == JwtAlgorithm::kRS256 ? JwtAlgorithm::kEdDSA
-                                                                : JwtAlgorithm::kRS256;
+  const JwtAlgorithm other =
+      GetParam() == JwtAlgorithm::kRS256 ? JwtAlgorithm::kEdDSA : JwtAlgorithm::kRS256;
   EXPECT_ERROR(SigningKey::FromPkcs8(key.kid(), other, *der), ErrorCode::kKeyUnsupported);
   EXPECT_ERROR(SigningKey::FromPkcs8(key.kid(), GetParam(), "not der"), ErrorCode::kKeyUnsupported);
 }
@@ -79,7 +81,7 @@ TEST(Keys, RsaJwkHasExactlyStytchsMembers) {
   std::vector<std::string> names;
   for (const auto& kv : jwk) names.emplace_back(kv.key());
   EXPECT_EQ(names, (std::vector<std::string>{"alg", "e", "key_ops", "kid", "kty", "n", "use", "x5c",
-                                              "x5tS256"}));
+                                             "x5tS256"}));
   EXPECT_EQ(jwk.at("e").as_string(), "AQAB");
   auto n = Base64UrlDecode(jwk.at("n").as_string());
   ASSERT_OK(n);
@@ -120,11 +122,13 @@ TEST(Keys, FromJwkRefusesWeakAndForeignKeys) {
   // RSA-1024.
   EVP_PKEY* small = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(1024));
   ASSERT_NE(small, nullptr);
-  EXPECT_ERROR(PublicKey::FromPkey("k", JwtAlgorithm::kRS256, small, {}), ErrorCode::kKeyUnsupported);
+  EXPECT_ERROR(PublicKey::FromPkey("k", JwtAlgorithm::kRS256, small, {}),
+               ErrorCode::kKeyUnsupported);
   // P-384 for ES256.
   EVP_PKEY* p384 = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
   ASSERT_NE(p384, nullptr);
-  EXPECT_ERROR(PublicKey::FromPkey("k", JwtAlgorithm::kES256, p384, {}), ErrorCode::kKeyUnsupported);
+  EXPECT_ERROR(PublicKey::FromPkey("k", JwtAlgorithm::kES256, p384, {}),
+               ErrorCode::kKeyUnsupported);
 
   boost::json::object rsa = TestKey(JwtAlgorithm::kRS256).public_key()->jwk();
   auto with = [&](boost::json::object o, std::string_view name, auto v) {
@@ -141,7 +145,8 @@ TEST(Keys, FromJwkRefusesWeakAndForeignKeys) {
   EXPECT_ERROR(with(rsa, "e", "AQAA"), ErrorCode::kKeyUnsupported);  // Even exponent.
   EXPECT_ERROR(with(rsa, "kid", ""), ErrorCode::kJwksInvalid);
   EXPECT_ERROR(with(rsa, "kty", "oct"), ErrorCode::kKeyUnsupported);
-  EXPECT_ERROR(with(rsa, "n", Base64UrlEncode(std::string(600, '\x7f'))), ErrorCode::kKeyUnsupported);
+  EXPECT_ERROR(with(rsa, "n", Base64UrlEncode(std::string(600, '\x7f'))),
+               ErrorCode::kKeyUnsupported);
   boost::json::object no_kid = rsa;
   no_kid.erase("kid");
   EXPECT_ERROR(PublicKey::FromJwk(no_kid), ErrorCode::kJwksInvalid);

@@ -33,8 +33,9 @@ SessionClaims SampleClaims() {
       "created_at": "2026-03-01T14:25:15Z", "updated_at": "2026-03-01T14:25:15Z",
       "email_factor": {"email_id": "email-test-1", "email_address": ""}})"));
   c.roles = {"stytch_user"};
-  c.custom_claims = boost::json::parse(R"({"id": "c_gPAWHhTLLpicnmZfKP9pPG", "zz": [1, {"a": null}]})")
-                        .as_object();
+  c.custom_claims =
+      boost::json::parse(R"({"id": "c_gPAWHhTLLpicnmZfKP9pPG", "zz": [1, {"a": null}]})")
+          .as_object();
   return c;
 }
 
@@ -69,7 +70,8 @@ TEST(SessionJwt, MintsExactlyTheStytchShape) {
 }
 
 TEST(SessionJwt, RoundTripsThroughVerification) {
-  for (const JwtAlgorithm alg : {JwtAlgorithm::kRS256, JwtAlgorithm::kES256, JwtAlgorithm::kEdDSA}) {
+  for (const JwtAlgorithm alg :
+       {JwtAlgorithm::kRS256, JwtAlgorithm::kES256, JwtAlgorithm::kEdDSA}) {
     const SigningKey& key = TestKey(alg);
     FakeClock clock;
     SessionClaims in = SampleClaims();
@@ -112,9 +114,10 @@ TEST(SessionJwt, MissingOrMalformedSessionClaimIsATypedError) {
   const SigningKey& key = TestKey(JwtAlgorithm::kRS256);
   FakeClock clock;
   auto keys = KeySetOf({&key});
-  const std::string base = R"("aud":["project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b"],)"
-                           R"("iss":"stytch.com/project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b",)"
-                           R"("sub":"u","iat":1772375115,"nbf":1772375115,"exp":1772375415)";
+  const std::string base =
+      R"("aud":["project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b"],)"
+      R"("iss":"stytch.com/project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b",)"
+      R"("sub":"u","iat":1772375115,"nbf":1772375115,"exp":1772375415)";
   const auto claims_of = [&](const std::string& extra) {
     auto v = VerifyJwt(testing::SignRaw(key, testing::HeaderFor(key), "{" + base + extra + "}"),
                        *keys, SessionJwtOptions(kTestProject), clock.Now());
@@ -122,17 +125,20 @@ TEST(SessionJwt, MissingOrMalformedSessionClaimIsATypedError) {
     return SessionClaimsFromJwt(*v);
   };
   EXPECT_ERROR(claims_of(""), ErrorCode::kJwtSessionClaimInvalid);
-  EXPECT_ERROR(claims_of(R"(,"https://stytch.com/session":[])"), ErrorCode::kJwtSessionClaimInvalid);
+  EXPECT_ERROR(claims_of(R"(,"https://stytch.com/session":[])"),
+               ErrorCode::kJwtSessionClaimInvalid);
   EXPECT_ERROR(claims_of(R"(,"https://stytch.com/session":{"id":"s"})"),
                ErrorCode::kJwtSessionClaimInvalid);
-  EXPECT_ERROR(claims_of(R"(,"https://stytch.com/session":{"id":"s","started_at":"yesterday",)"
-                         R"("last_accessed_at":"2026-03-01T14:25:15Z","expires_at":"2026-03-01T14:25:15Z",)"
-                         R"("attributes":{},"authentication_factors":[]})"),
-               ErrorCode::kJwtSessionClaimInvalid);
+  EXPECT_ERROR(
+      claims_of(R"(,"https://stytch.com/session":{"id":"s","started_at":"yesterday",)"
+                R"("last_accessed_at":"2026-03-01T14:25:15Z","expires_at":"2026-03-01T14:25:15Z",)"
+                R"("attributes":{},"authentication_factors":[]})"),
+      ErrorCode::kJwtSessionClaimInvalid);
   // A pre-2025 token without roles reads as no roles.
-  auto old = claims_of(R"(,"https://stytch.com/session":{"id":"s","started_at":"2026-03-01T14:25:15Z",)"
-                       R"("last_accessed_at":"2026-03-01T14:25:15Z","expires_at":"2026-03-01T14:25:15Z",)"
-                       R"("attributes":{"user_agent":"","ip_address":""},"authentication_factors":[]})");
+  auto old =
+      claims_of(R"(,"https://stytch.com/session":{"id":"s","started_at":"2026-03-01T14:25:15Z",)"
+                R"("last_accessed_at":"2026-03-01T14:25:15Z","expires_at":"2026-03-01T14:25:15Z",)"
+                R"("attributes":{"user_agent":"","ip_address":""},"authentication_factors":[]})");
   ASSERT_OK(old);
   EXPECT_TRUE(old->roles.empty());
 }
