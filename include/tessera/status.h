@@ -73,10 +73,57 @@ enum class ErrorCode {
   kCustomClaimsReserved,         // Uses a registered claim name (iss sub aud exp nbf iat jti).
   kCustomClaimsStytchNamespace,  // Uses a name under `https://stytch.com/`.
   kCustomClaimsTooLarge,         // Serialized claims exceed 4 KiB, or nest too deeply.
+
+  // --- Requests ---------------------------------------------------------------------------------
+  kBadRequest,        // A field is missing or has the wrong type, or the body is not an object.
+  kBodyTooLarge,      // The request body exceeds the server's limit.
+  kHeadersTooLarge,   // The request headers exceed the server's limit.
+  kRouteNotFound,     // No route has this path.
+  kMethodNotAllowed,  // The path exists, but not with this method.
+  kTooManyRequests,   // The server refuses more work for now (e.g. the connection limit).
+
+  // --- API credentials --------------------------------------------------------------------------
+  kInvalidAuthorizationHeader,  // The Authorization header is not `Basic base64(id:secret)`.
+  kUnauthorizedCredentials,     // Missing credentials, unknown project or wrong secret.
+  kProjectNotFound,             // No project with this id (JWKS, CLI).
+
+  // --- Sessions ---------------------------------------------------------------------------------
+  kSessionNotFound,          // Unknown, revoked or expired session (token, JWT or id).
+  kTooManySessionArguments,  // Both session_token and session_jwt were given.
+  kNoSessionArguments,       // Neither session_token nor session_jwt was given.
+  kTooManyRevokeArguments,   // More than one of session_id, session_token, session_jwt.
+  kNoRevokeArguments,        // None of session_id, session_token, session_jwt.
+  kInvalidSessionDuration,   // session_duration_minutes outside 5..527040.
+  kInvalidSessionId,         // A session id that cannot be one of ours.
+
+  // --- Users ------------------------------------------------------------------------------------
+  kUserNotFound,          // No such user in this project.
+  kInvalidUserId,         // A user id or external id with characters or length not allowed.
+  kInvalidEmail,          // Not an email address we accept.
+  kInvalidPhoneNumber,    // Not an E.164 phone number.
+  kDuplicateEmail,        // Another user of the project has this email.
+  kDuplicatePhoneNumber,  // Another user of the project has this phone number.
+  kDuplicateExternalId,   // Another user of the project has this external id.
+  kInvalidCursor,         // A search cursor that this server did not issue.
+  kInvalidSearchQuery,    // Unknown filter, wrong filter value type or operator.
+
+  // --- Passwords --------------------------------------------------------------------------------
+  kWeakPassword,      // The password fails the project's strength policy.
+  kNoUserPassword,    // The user has no password.
+  kPasswordMismatch,  // Wrong password (or, under enumeration protection, unknown email).
+  kEmailNotFound,     // No user with this email (default, Stytch-compatible behaviour).
+  kUserLocked,        // Too many failed attempts; the user is locked for a while.
+  kResetPassword,     // The password must be reset before it can be used again.
+
+  // --- Storage and internal ---------------------------------------------------------------------
+  kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.
+  kStoreConflict,     // A concurrent change won; the operation may be retried.
+  kStoreCorrupt,      // The database holds something Tessera did not write.
+  kInternal,          // A bug: an invariant did not hold.
 };
 
 // The last enumerator of ErrorCode (codes are dense from kOk), so tests can walk them all.
-inline constexpr ErrorCode kLastErrorCode = ErrorCode::kCustomClaimsTooLarge;
+inline constexpr ErrorCode kLastErrorCode = ErrorCode::kInternal;
 
 // The category of `code`. Exhaustive: adding a code without a category fails to compile with
 // -Werror=switch.

@@ -21,7 +21,49 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kCustomClaimsTooLarge:
     case ErrorCode::kJwksInvalid:
     case ErrorCode::kKeyUnsupported:
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kBodyTooLarge:
+    case ErrorCode::kHeadersTooLarge:
+    case ErrorCode::kMethodNotAllowed:
+    case ErrorCode::kInvalidAuthorizationHeader:
+    case ErrorCode::kTooManySessionArguments:
+    case ErrorCode::kNoSessionArguments:
+    case ErrorCode::kTooManyRevokeArguments:
+    case ErrorCode::kNoRevokeArguments:
+    case ErrorCode::kInvalidSessionDuration:
+    case ErrorCode::kInvalidSessionId:
+    case ErrorCode::kInvalidUserId:
+    case ErrorCode::kInvalidEmail:
+    case ErrorCode::kInvalidPhoneNumber:
+    case ErrorCode::kInvalidCursor:
+    case ErrorCode::kInvalidSearchQuery:
+    case ErrorCode::kWeakPassword:
       return C::kInvalidArgument;
+    case ErrorCode::kUnauthorizedCredentials:
+    case ErrorCode::kPasswordMismatch:
+    case ErrorCode::kResetPassword:
+      return C::kUnauthenticated;
+    case ErrorCode::kRouteNotFound:
+    case ErrorCode::kProjectNotFound:
+    case ErrorCode::kSessionNotFound:
+    case ErrorCode::kUserNotFound:
+    case ErrorCode::kEmailNotFound:
+      return C::kNotFound;
+    case ErrorCode::kDuplicateEmail:
+    case ErrorCode::kDuplicatePhoneNumber:
+    case ErrorCode::kDuplicateExternalId:
+      return C::kAlreadyExists;
+    case ErrorCode::kNoUserPassword:
+    case ErrorCode::kStoreConflict:
+      return C::kFailedPrecondition;
+    case ErrorCode::kTooManyRequests:
+    case ErrorCode::kUserLocked:
+      return C::kResourceExhausted;
+    case ErrorCode::kStoreUnavailable:
+      return C::kUnavailable;
+    case ErrorCode::kStoreCorrupt:
+    case ErrorCode::kInternal:
+      return C::kInternal;
     case ErrorCode::kJwtMalformed:
     case ErrorCode::kJwtHeaderInvalid:
     case ErrorCode::kJwtAlgorithmNotAllowed:
@@ -127,6 +169,76 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "custom_claims_stytch_namespace";
     case ErrorCode::kCustomClaimsTooLarge:
       return "custom_claims_too_large";
+    case ErrorCode::kBadRequest:
+      return "bad_request";
+    case ErrorCode::kBodyTooLarge:
+      return "body_too_large";
+    case ErrorCode::kHeadersTooLarge:
+      return "headers_too_large";
+    case ErrorCode::kRouteNotFound:
+      return "route_not_found";
+    case ErrorCode::kMethodNotAllowed:
+      return "method_not_allowed";
+    case ErrorCode::kTooManyRequests:
+      return "too_many_requests";
+    case ErrorCode::kInvalidAuthorizationHeader:
+      return "invalid_authorization_header";
+    case ErrorCode::kUnauthorizedCredentials:
+      return "unauthorized_credentials";
+    case ErrorCode::kProjectNotFound:
+      return "project_not_found";
+    case ErrorCode::kSessionNotFound:
+      return "session_not_found";
+    case ErrorCode::kTooManySessionArguments:
+      return "too_many_session_arguments";
+    case ErrorCode::kNoSessionArguments:
+      return "no_session_arguments";
+    case ErrorCode::kTooManyRevokeArguments:
+      return "too_many_session_revoke_arguments";
+    case ErrorCode::kNoRevokeArguments:
+      return "no_session_revoke_arguments";
+    case ErrorCode::kInvalidSessionDuration:
+      return "invalid_session_duration_minutes";
+    case ErrorCode::kInvalidSessionId:
+      return "invalid_session_id";
+    case ErrorCode::kUserNotFound:
+      return "user_not_found";
+    case ErrorCode::kInvalidUserId:
+      return "invalid_user_id";
+    case ErrorCode::kInvalidEmail:
+      return "invalid_email";
+    case ErrorCode::kInvalidPhoneNumber:
+      return "invalid_phone_number";
+    case ErrorCode::kDuplicateEmail:
+      return "duplicate_email";
+    case ErrorCode::kDuplicatePhoneNumber:
+      return "duplicate_phone_number";
+    case ErrorCode::kDuplicateExternalId:
+      return "duplicate_user_external_id";
+    case ErrorCode::kInvalidCursor:
+      return "invalid_cursor";
+    case ErrorCode::kInvalidSearchQuery:
+      return "invalid_search_query";
+    case ErrorCode::kWeakPassword:
+      return "weak_password";
+    case ErrorCode::kNoUserPassword:
+      return "no_user_password";
+    case ErrorCode::kPasswordMismatch:
+      return "password_mismatch";
+    case ErrorCode::kEmailNotFound:
+      return "email_not_found";
+    case ErrorCode::kUserLocked:
+      return "user_lock_limit_reached";
+    case ErrorCode::kResetPassword:
+      return "reset_password";
+    case ErrorCode::kStoreUnavailable:
+      return "store_unavailable";
+    case ErrorCode::kStoreConflict:
+      return "store_conflict";
+    case ErrorCode::kStoreCorrupt:
+      return "store_corrupt";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "unknown";  // Unreachable for valid enumerators.
 }

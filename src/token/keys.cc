@@ -5,7 +5,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include <array>
 #include <climits>
+#include <optional>
 #include <vector>
 
 #include "common/base64.h"
@@ -250,6 +252,89 @@ bool RawEcdsaToDer(std::span<const std::uint8_t> raw, std::vector<std::uint8_t>&
   return i2d_ECDSA_SIG(sig.get(), &p) == len;
 }
 
+// Verification contexts, kept per thread and per key so that PublicKey::Verify skips
+// EVP_DigestVerifyInit on the hot path.
+//
+// Why: in OpenSSL 3, EVP_DigestVerifyInit builds a fresh EVP_PKEY_CTX and fetches the signature
+// and digest implementations every time; for RS256 that is about an eighth of a whole RSA-2048
+// verification, as much as all of VerifyJwt's own parsing (docs/benchmarks.md). RS256 and ES256
+// sign a SHA-256 digest, so the same check can be split into hashing (a reused EVP_MD_CTX) and
+// EVP_PKEY_verify of the digest with a context initialised once: PKCS#1 v1.5 padding for RSA and
+// SHA-256 as the signature digest, which makes OpenSSL compare the full DigestInfo and the digest
+// length exactly as EVP_DigestVerify does. Ed25519 signs the message itself and keeps the one-shot
+// EVP_DigestVerify path.
+//
+// Identity: an entry is found by EVP_PKEY address. Its EVP_PKEY_CTX holds a reference on that
+// EVP_PKEY, so the key outlives the entry and its address cannot be reused by another key while
+// the entry exists. The price is that up to kEntries keys per thread stay in memory after their
+// key set is dropped, until they are evicted or the thread ends.
+class VerifyContextCache {
+ public:
+  VerifyContextCache() = default;
+  VerifyContextCache(const VerifyContextCache&) = delete;
+  VerifyContextCache& operator=(const VerifyContextCache&) = delete;
+  ~VerifyContextCache() {
+    for (Entry& e : entries_) EVP_PKEY_CTX_free(e.ctx);
+    EVP_MD_CTX_free(hash_);
+  }
+
+  // A context ready for EVP_PKEY_verify of a SHA-256 digest under `pkey`, or nullptr when OpenSSL
+  // could not make one (the caller falls back to EVP_DigestVerify).
+  EVP_PKEY_CTX* For(EVP_PKEY* pkey, bool rsa) {
+    for (Entry& e : entries_) {
+      if (e.pkey == pkey) return e.ctx;
+    }
+    crypto::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        (rsa && EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), Sha256Md()) != 1) {
+      DrainErrors();
+      return nullptr;
+    }
+    // Round-robin replacement: a verifier mostly sees one or two keys per project, and a miss
+    // costs no more than the uncached path.
+    Entry& slot = entries_[next_];
+    next_ = (next_ + 1) % kEntries;
+    EVP_PKEY_CTX_free(slot.ctx);
+    slot = {pkey, ctx.release()};
+    return slot.ctx;
+  }
+
+  // This thread's hashing context, or nullptr when it cannot be allocated.
+  EVP_MD_CTX* Hash() {
+    if (hash_ == nullptr) hash_ = EVP_MD_CTX_new();
+    return hash_;
+  }
+
+ private:
+  static constexpr std::size_t kEntries = 16;
+  struct Entry {
+    EVP_PKEY* pkey = nullptr;  // Identity only; kept alive by `ctx`.
+    EVP_PKEY_CTX* ctx = nullptr;
+  };
+  std::array<Entry, kEntries> entries_{};
+  std::size_t next_ = 0;
+  EVP_MD_CTX* hash_ = nullptr;
+};
+
+// SHA-256 of `message`, then `signature` checked against it with the cached context for `pkey`.
+// nullopt when no cached context is available, so the caller takes the one-shot path instead.
+std::optional<bool> VerifySha256Digest(EVP_PKEY* pkey, bool rsa, std::string_view message,
+                                       std::span<const std::uint8_t> signature) {
+  thread_local VerifyContextCache cache;
+  EVP_PKEY_CTX* pctx = cache.For(pkey, rsa);
+  EVP_MD_CTX* hash = cache.Hash();
+  if (pctx == nullptr || hash == nullptr) return std::nullopt;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  const bool ok = EVP_DigestInit_ex2(hash, Sha256Md(), nullptr) == 1 &&
+                  EVP_DigestUpdate(hash, message.data(), message.size()) == 1 &&
+                  EVP_DigestFinal_ex(hash, digest, &digest_len) == 1 &&
+                  EVP_PKEY_verify(pctx, signature.data(), signature.size(), digest, digest_len) == 1;
+  if (!ok) DrainErrors();
+  return ok;
+}
+
 }  // namespace
 
 std::string_view AlgorithmName(JwtAlgorithm alg) {
@@ -366,6 +451,11 @@ bool PublicKey::Verify(std::string_view signing_input,
     case JwtAlgorithm::kEdDSA:
       if (signature.size() != 64) return false;
       break;
+  }
+  if (md != nullptr) {
+    const std::optional<bool> ok =
+        VerifySha256Digest(pkey_, alg_ == JwtAlgorithm::kRS256, signing_input, sig);
+    if (ok.has_value()) return *ok;
   }
   crypto::MdCtxPtr ctx(EVP_MD_CTX_new());
   const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, pkey_) == 1 &&

@@ -1,0 +1,176 @@
+#include "service/caches.h"
+
+namespace tessera {
+namespace {
+
+std::string Key(std::string_view project_id, std::string_view id) {
+  std::string k;
+  k.reserve(project_id.size() + 1 + id.size());
+  k += project_id;
+  k += '\n';
+  k += id;
+  return k;
+}
+
+std::string DigestKey(const TokenDigest& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+}  // namespace
+
+std::shared_ptr<const CachedUser> MakeCachedUser(User user) {
+  auto c = std::make_shared<CachedUser>();
+  c->rendered = RenderUser(user);
+  c->roles = EffectiveRoles(user);
+  c->user = std::move(user);
+  return c;
+}
+
+std::shared_ptr<const CachedSession> MakeCachedSession(SessionRecord record,
+                                                       std::shared_ptr<const CachedUser> user) {
+  auto c = std::make_shared<CachedSession>();
+  c->rendered = RenderSession(record, user->roles);
+  c->record = std::move(record);
+  c->user = std::move(user);
+  return c;
+}
+
+std::shared_ptr<const CachedSession> SessionCache::FindByDigest(std::string_view project_id,
+                                                                const TokenDigest& digest) const {
+  std::lock_guard lock(mu_);
+  const auto d = by_digest_.find(DigestKey(digest));
+  if (d == by_digest_.end()) return nullptr;
+  const auto it = by_id_.find(d->second);
+  if (it == by_id_.end() || it->second->record.project_id != project_id) return nullptr;
+  return it->second;
+}
+
+std::shared_ptr<const CachedSession> SessionCache::FindById(std::string_view project_id,
+                                                            std::string_view session_id) const {
+  const std::string key = Key(project_id, session_id);
+  std::lock_guard lock(mu_);
+  const auto it = by_id_.find(key);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint64_t epoch) {
+  const std::string key = Key(entry->record.project_id, entry->record.session_id);
+  std::lock_guard lock(mu_);
+  // Checked under the lock that eviction also takes, so an eviction either happened before (the
+  // epoch moved; we drop) or happens after (it removes what we insert). When we drop, any older
+  // entry of the same session goes too: it may predate a change this caller just stored.
+  if (epoch_.load(std::memory_order_acquire) != epoch) {
+    EraseLocked(key);
+    return;
+  }
+  if (by_id_.size() >= capacity_ && by_id_.find(key) == by_id_.end()) {
+    // Full: drop an arbitrary entry. Every entry can be rebuilt from the store.
+    EraseLocked(by_id_.begin()->first);
+  }
+  by_digest_[DigestKey(entry->record.token_digest)] = key;
+  by_id_[key] = std::move(entry);
+}
+
+void SessionCache::EraseLocked(const std::string& id_key) {
+  const auto it = by_id_.find(id_key);
+  if (it == by_id_.end()) return;
+  by_digest_.erase(DigestKey(it->second->record.token_digest));
+  by_id_.erase(it);
+}
+
+void SessionCache::EvictSession(std::string_view project_id, std::string_view session_id) {
+  const std::string key = Key(project_id, session_id);
+  std::lock_guard lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  EraseLocked(key);
+}
+
+void SessionCache::EvictUser(std::string_view project_id, std::string_view user_id) {
+  std::lock_guard lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  std::vector<std::string> doomed;
+  for (const auto& [key, entry] : by_id_) {
+    if (entry->record.project_id == project_id && entry->record.user_id == user_id) {
+      doomed.push_back(key);
+    }
+  }
+  for (const auto& key : doomed) EraseLocked(key);
+}
+
+void SessionCache::Clear() {
+  std::lock_guard lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  by_id_.clear();
+  by_digest_.clear();
+}
+
+std::size_t SessionCache::size() const {
+  std::lock_guard lock(mu_);
+  return by_id_.size();
+}
+
+std::shared_ptr<const CachedUser> UserCache::Find(std::string_view project_id,
+                                                  std::string_view user_id) const {
+  const std::string key = Key(project_id, user_id);
+  std::lock_guard lock(mu_);
+  const auto it = users_.find(key);
+  return it == users_.end() ? nullptr : it->second;
+}
+
+void UserCache::Insert(std::shared_ptr<const CachedUser> entry, std::uint64_t epoch) {
+  const std::string key = Key(entry->user.project_id, entry->user.user_id);
+  std::lock_guard lock(mu_);
+  if (epoch_.load(std::memory_order_acquire) != epoch) {
+    users_.erase(key);
+    return;
+  }
+  if (users_.size() >= capacity_ && users_.find(key) == users_.end()) users_.erase(users_.begin());
+  users_[key] = std::move(entry);
+}
+
+void UserCache::Evict(std::string_view project_id, std::string_view user_id) {
+  const std::string key = Key(project_id, user_id);
+  std::lock_guard lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  users_.erase(key);
+}
+
+void UserCache::Clear() {
+  std::lock_guard lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  users_.clear();
+}
+
+void TouchQueue::Touch(std::string_view project_id, std::string_view session_id, TimePoint t) {
+  std::string key = Key(project_id, session_id);
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = pending_.try_emplace(std::move(key));
+  if (inserted) {
+    it->second = SessionTouch{std::string(project_id), std::string(session_id), t};
+  } else if (t > it->second.last_accessed_at) {
+    it->second.last_accessed_at = t;
+  }
+}
+
+std::vector<SessionTouch> TouchQueue::Drain() {
+  std::unordered_map<std::string, SessionTouch> taken;
+  {
+    std::lock_guard lock(mu_);
+    taken.swap(pending_);
+  }
+  std::vector<SessionTouch> out;
+  out.reserve(taken.size());
+  for (auto& [key, touch] : taken) out.push_back(std::move(touch));
+  return out;
+}
+
+void TouchQueue::Restore(std::vector<SessionTouch> touches) {
+  for (auto& t : touches) Touch(t.project_id, t.session_id, t.last_accessed_at);
+}
+
+std::size_t TouchQueue::size() const {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+}  // namespace tessera

@@ -1,0 +1,175 @@
+#include "service/password_service.h"
+
+#include "service/ids.h"
+#include "service/views.h"
+#include "store/records_json.h"
+
+namespace tessera {
+namespace {
+
+Status CheckLength(std::string_view password) {
+  if (password.empty()) return Error(ErrorCode::kBadRequest, "password is required.");
+  if (password.size() > kMaxPasswordBytes) {
+    return Error(ErrorCode::kBadRequest, "password must be at most 256 bytes.");
+  }
+  return Status::Ok();
+}
+
+Status Mismatch() { return Error(ErrorCode::kPasswordMismatch, "Unauthorized credentials."); }
+
+}  // namespace
+
+StrengthResult PasswordService::StrengthCheck(const ProjectContext& project,
+                                              std::string_view password,
+                                              std::string_view email) const {
+  std::vector<std::string> inputs;
+  if (!email.empty()) {
+    inputs.emplace_back(email);
+    inputs.emplace_back(email.substr(0, email.find('@')));
+  }
+  return CheckPasswordStrength(password, inputs, project.project.settings);
+}
+
+Result<PasswordResult> PasswordService::Create(const ProjectContext& project,
+                                               const PasswordCreateRequest& req, TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateEmail(req.email));
+  TESSERA_RETURN_IF_ERROR(CheckLength(req.password));
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(req.session));
+  const StrengthResult strength = StrengthCheck(project, req.password, req.email);
+  if (!strength.valid) {
+    std::string msg = "The password is too weak.";
+    if (!strength.warning.empty()) msg += " " + strength.warning;
+    return Error(ErrorCode::kWeakPassword, msg);
+  }
+  now = std::chrono::floor<Seconds>(now);
+  TESSERA_ASSIGN_OR_RETURN(std::string hash, hasher_.Hash(req.password));
+
+  UserFields fields = req.user;
+  fields.email = req.email;
+  fields.phone_number.reset();
+  TESSERA_ASSIGN_OR_RETURN(std::string password_id,
+                           NewId("password", project.project.live, ctx_.random));
+  // The user and its password are written in one transaction: no password-less user is left
+  // behind if anything fails.
+  TESSERA_ASSIGN_OR_RETURN(
+      auto created,
+      users_.Create(project, fields, now, UserPassword{password_id, std::move(hash), false, now}));
+  PasswordResult out;
+  out.user = std::move(created);
+  out.email_id = out.user->user.emails.empty() ? "" : out.user->user.emails[0].email_id;
+  if (req.session.duration_minutes) {
+    TESSERA_ASSIGN_OR_RETURN(
+        SessionResult s,
+        sessions_.Create(project, out.user, PasswordFactor(now), req.session, req.attributes, now));
+    out.session = std::move(s);
+  }
+  return out;
+}
+
+Status PasswordService::RecordFailure(const ProjectContext& project, const User& user,
+                                      TimePoint now) {
+  const ProjectSettings& s = project.project.settings;
+  return users_
+      .Modify(project, user.user_id, now,
+              [&](User& u) {
+                if (!u.first_failed_at || now - *u.first_failed_at >= s.lock_window) {
+                  u.failed_password_attempts = 0;
+                  u.first_failed_at = now;
+                }
+                ++u.failed_password_attempts;
+                if (u.failed_password_attempts >= s.lock_threshold) {
+                  u.locked_until = now + s.lock_duration;
+                  u.failed_password_attempts = 0;
+                  u.first_failed_at.reset();
+                }
+                return Status::Ok();
+              })
+      .status();
+}
+
+Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& project,
+                                                     const PasswordAuthRequest& req,
+                                                     TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(CheckLength(req.password));
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(req.session));
+  if (req.session_token && req.session_jwt) {
+    return Error(ErrorCode::kTooManySessionArguments,
+                 "Only one of session_token or session_jwt may be given.");
+  }
+  now = std::chrono::floor<Seconds>(now);
+  const bool protect = project.project.settings.enumeration_protection;
+  const std::string& pid = project.project.project_id;
+
+  TESSERA_ASSIGN_OR_RETURN(std::optional<User> found, ctx_.store.GetUserByEmail(pid, req.email));
+  if (!found) {
+    if (!protect) {
+      return Error(ErrorCode::kEmailNotFound, "No user with this email was found.");
+    }
+    hasher_.VerifyDummy(req.password);  // Same work as a real check: timing reveals nothing.
+    return Mismatch();
+  }
+  User user = std::move(*found);
+  if (user.locked_until && *user.locked_until > now) {
+    if (protect) hasher_.VerifyDummy(req.password);
+    return Error(ErrorCode::kUserLocked,
+                 "This user is locked after too many failed password attempts; try again later.");
+  }
+  if (!user.password) {
+    if (protect) {
+      hasher_.VerifyDummy(req.password);
+      return Mismatch();
+    }
+    return Error(ErrorCode::kNoUserPassword, "This user has no password.");
+  }
+  if (!hasher_.Verify(user.password->hash, req.password)) {
+    TESSERA_RETURN_IF_ERROR(RecordFailure(project, user, now));
+    return Mismatch();
+  }
+  if (user.password->requires_reset) {
+    return Error(ErrorCode::kResetPassword, "The password must be reset before it can be used.");
+  }
+
+  std::shared_ptr<const CachedUser> current;
+  const bool clear_failures = user.failed_password_attempts > 0 || user.locked_until.has_value();
+  const bool rehash = hasher_.NeedsRehash(user.password->hash);
+  if (clear_failures || rehash) {
+    std::string new_hash;
+    if (rehash) {
+      TESSERA_ASSIGN_OR_RETURN(new_hash, hasher_.Hash(req.password));
+    }
+    TESSERA_ASSIGN_OR_RETURN(current, users_.Modify(project, user.user_id, now, [&](User& u) {
+      u.failed_password_attempts = 0;
+      u.first_failed_at.reset();
+      u.locked_until.reset();
+      if (rehash && u.password) u.password->hash = new_hash;
+      return Status::Ok();
+    }));
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(current, LoadUser(ctx_, pid, user.user_id));
+  }
+
+  PasswordResult out;
+  out.user = current;
+  for (const auto& e : current->user.emails) {
+    if (NormalizeEmail(e.email) == NormalizeEmail(req.email)) {
+      out.email_id = e.email_id;
+    }
+  }
+  if (req.session_token || req.session_jwt) {
+    std::optional<std::string_view> token, jwt;
+    if (req.session_token) token = *req.session_token;
+    if (req.session_jwt) jwt = *req.session_jwt;
+    TESSERA_ASSIGN_OR_RETURN(
+        SessionResult s, sessions_.AttachFactor(project, current, token, jwt, PasswordFactor(now),
+                                                req.session, now));
+    out.session = std::move(s);
+  } else if (req.session.duration_minutes) {
+    TESSERA_ASSIGN_OR_RETURN(
+        SessionResult s,
+        sessions_.Create(project, current, PasswordFactor(now), req.session, req.attributes, now));
+    out.session = std::move(s);
+  }
+  return out;
+}
+
+}  // namespace tessera

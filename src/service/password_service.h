@@ -1,0 +1,71 @@
+// Passwords: create, authenticate, strength_check (spec §2.10).
+#ifndef TESSERA_SERVICE_PASSWORD_SERVICE_H_
+#define TESSERA_SERVICE_PASSWORD_SERVICE_H_
+
+#include <optional>
+#include <string>
+
+#include "service/password_hasher.h"
+#include "service/password_strength.h"
+#include "service/service_context.h"
+#include "service/session_service.h"
+#include "service/user_service.h"
+
+namespace tessera {
+
+struct PasswordCreateRequest {
+  std::string email;
+  std::string password;
+  SessionOptions session;  // A session is created only when duration_minutes is set.
+  UserFields user;         // name and metadata of the new user (email comes from above).
+  SessionAttributes attributes;
+};
+
+struct PasswordAuthRequest {
+  std::string email;
+  std::string password;
+  SessionOptions session;
+  std::optional<std::string> session_token;  // Attach the factor to this session instead.
+  std::optional<std::string> session_jwt;
+  SessionAttributes attributes;
+};
+
+struct PasswordResult {
+  std::shared_ptr<const CachedUser> user;
+  std::string email_id;
+  std::optional<SessionResult> session;  // Absent when no session was requested.
+};
+
+class PasswordService {
+ public:
+  // `hasher` must outlive the service.
+  PasswordService(ServiceContext& ctx, const PasswordHasher& hasher, SessionService& sessions,
+                  UserService& users)
+      : ctx_(ctx), hasher_(hasher), sessions_(sessions), users_(users) {}
+
+  // Creates a user with this email and password. kWeakPassword under the project's policy,
+  // kDuplicateEmail, kInvalidEmail.
+  Result<PasswordResult> Create(const ProjectContext& project, const PasswordCreateRequest& req,
+                                TimePoint now);
+
+  // Checks the password. Errors: kEmailNotFound (or, with enumeration protection,
+  // kPasswordMismatch after the same hashing work), kNoUserPassword, kPasswordMismatch,
+  // kUserLocked once lock_threshold failures fall within lock_window, kResetPassword.
+  Result<PasswordResult> Authenticate(const ProjectContext& project, const PasswordAuthRequest& req,
+                                      TimePoint now);
+
+  StrengthResult StrengthCheck(const ProjectContext& project, std::string_view password,
+                               std::string_view email) const;
+
+ private:
+  Status RecordFailure(const ProjectContext& project, const User& user, TimePoint now);
+
+  ServiceContext& ctx_;
+  const PasswordHasher& hasher_;
+  SessionService& sessions_;
+  UserService& users_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_SERVICE_PASSWORD_SERVICE_H_

@@ -1,0 +1,162 @@
+#include "service/project_registry.h"
+
+#include <boost/json.hpp>
+
+#include "common/base64.h"
+#include "crypto/hash.h"
+#include "service/ids.h"
+#include "tessera/token/jwt.h"
+#include "tessera/token/key_ring.h"
+
+namespace tessera {
+
+std::string SecretDigest(std::string_view secret) {
+  const crypto::Digest256 d = crypto::Sha256(secret);
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+ProjectRegistry::ProjectRegistry(SessionStore& store, const MasterKey& master_key,
+                                 const Clock& clock)
+    : store_(store), master_key_(master_key), clock_(clock) {}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store_.GetProject(project_id));
+  if (!project) return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
+  TESSERA_ASSIGN_OR_RETURN(std::vector<KeyRecord> records, store_.ListKeys(project_id));
+  KeyRing ring(std::move(records));
+  const TimePoint now = clock_.Now();
+
+  auto ctx = std::make_shared<ProjectContext>();
+  ctx->project = std::move(*project);
+  TESSERA_ASSIGN_OR_RETURN(ctx->published_keys, ring.PublishedKeySet(now));
+  boost::json::array keys;
+  for (const auto& k : ctx->published_keys->keys()) keys.push_back(k->jwk());
+  ctx->jwks_keys_json = boost::json::serialize(keys);
+  if (const KeyRecord* active = ring.Active()) {
+    TESSERA_ASSIGN_OR_RETURN(SigningKey key, OpenSigningKey(*active, master_key_));
+    ctx->signing_key = std::make_shared<const SigningKey>(std::move(key));
+  }
+  ctx->refresh_options.audience = ctx->project.project_id;
+  ctx->refresh_options.issuers = {ProjectIssuer(ctx->project.project_id)};
+  ctx->refresh_options.check_expiry = false;
+  return std::shared_ptr<const ProjectContext>(std::move(ctx));
+}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_view project_id) {
+  {
+    std::lock_guard lock(mu_);
+    const auto it = projects_.find(std::string(project_id));
+    if (it != projects_.end()) return it->second;
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto loaded, Load(project_id));
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = projects_.emplace(std::string(project_id), loaded);
+  if (inserted) {
+    const_cast<ProjectContext&>(*loaded).generation = next_generation_++;
+  }
+  return it->second;
+}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Authorize(
+    std::string_view project_id, std::string_view secret) {
+  auto ctx = Get(project_id);
+  if (!ctx.ok()) {
+    if (ctx.status().code() == ErrorCode::kProjectNotFound) {
+      return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
+    }
+    return ctx.status();
+  }
+  if (!crypto::ConstantTimeEquals(SecretDigest(secret), (*ctx)->project.secret_digest)) {
+    return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
+  }
+  return ctx;
+}
+
+Status ProjectRegistry::Refresh(bool force) {
+  TESSERA_ASSIGN_OR_RETURN(std::int64_t version, store_.ConfigVersion());
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    if (!force && version == seen_version_) return Status::Ok();
+    for (const auto& [id, ctx] : projects_) ids.push_back(id);
+  }
+  // Load outside the lock: readers keep using the old snapshots meanwhile.
+  Status first_error;
+  std::unordered_map<std::string, std::shared_ptr<const ProjectContext>> fresh;
+  for (const auto& id : ids) {
+    auto loaded = Load(id);
+    if (loaded.ok()) {
+      fresh.emplace(id, *loaded);
+    } else if (loaded.status().code() != ErrorCode::kProjectNotFound && first_error.ok()) {
+      first_error = loaded.status();
+    }
+  }
+  std::lock_guard lock(mu_);
+  for (auto& [id, ctx] : fresh) {
+    const_cast<ProjectContext&>(*ctx).generation = next_generation_++;
+    projects_[id] = std::move(ctx);
+  }
+  if (first_error.ok()) seen_version_ = version;
+  return first_error;
+}
+
+void ProjectRegistry::Invalidate(std::string_view project_id) {
+  std::lock_guard lock(mu_);
+  projects_.erase(std::string(project_id));
+}
+
+Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,
+                                 RandomSource& random, TimePoint now, std::string name, bool live,
+                                 const ProjectSettings& settings) {
+  NewProject out;
+  TESSERA_ASSIGN_OR_RETURN(out.project.project_id, NewId("project", live, random));
+  std::array<std::uint8_t, 36> secret_bytes{};
+  TESSERA_RETURN_IF_ERROR(random.Fill(secret_bytes));
+  out.secret = (live ? "secret-live-" : "secret-test-") + Base64UrlEncode(secret_bytes);
+  out.project.name = std::move(name);
+  out.project.live = live;
+  out.project.secret_digest = SecretDigest(out.secret);
+  out.project.settings = settings;
+  out.project.created_at = std::chrono::floor<Seconds>(now);
+
+  // One active key and one next key: the next key is published from the start, so the first
+  // rotation activates a key every verifier may already hold.
+  KeyRing ring;
+  TESSERA_ASSIGN_OR_RETURN(
+      KeyRecord first,
+      NewKeyRecord(out.project.project_id, settings.jwt_algorithm, live, master_key, random, now));
+  const std::string first_kid = first.kid;
+  TESSERA_RETURN_IF_ERROR(ring.AddNext(std::move(first)));
+  TESSERA_RETURN_IF_ERROR(ring.Activate(first_kid, now));
+  TESSERA_ASSIGN_OR_RETURN(
+      KeyRecord next,
+      NewKeyRecord(out.project.project_id, settings.jwt_algorithm, live, master_key, random, now));
+  TESSERA_RETURN_IF_ERROR(ring.AddNext(std::move(next)));
+  TESSERA_RETURN_IF_ERROR(store.CreateProject(out.project, ring.records()));
+  return out;
+}
+
+Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
+                                  RandomSource& random, std::string_view project_id,
+                                  TimePoint now) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store.GetProject(project_id));
+  if (!project) return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
+  TESSERA_ASSIGN_OR_RETURN(std::vector<KeyRecord> records, store.ListKeys(project_id));
+  KeyRing ring(std::move(records));
+  TESSERA_ASSIGN_OR_RETURN(KeyRecord fresh,
+                           NewKeyRecord(project_id, project->settings.jwt_algorithm, project->live,
+                                        master_key, random, now));
+  bool has_next = false;
+  for (const auto& r : ring.records()) has_next = has_next || r.state == KeyState::kNext;
+  if (!has_next) {
+    // A ring without a published next key (all withdrawn): publish one now; it signs only from
+    // the following rotation, once verifiers have had the chance to see it.
+    TESSERA_RETURN_IF_ERROR(ring.AddNext(std::move(fresh)));
+  } else {
+    TESSERA_RETURN_IF_ERROR(ring.Rotate(std::move(fresh), now));
+  }
+  TESSERA_RETURN_IF_ERROR(store.SaveKeys(project_id, ring.records()));
+  return ring;
+}
+
+}  // namespace tessera

@@ -1,0 +1,84 @@
+// Projects as the server uses them: settings, credentials and the current key material, cached in
+// memory as immutable snapshots and reloaded when the store says something changed.
+#ifndef TESSERA_SERVICE_PROJECT_REGISTRY_H_
+#define TESSERA_SERVICE_PROJECT_REGISTRY_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tessera/clock.h"
+#include "tessera/crypto/master_key.h"
+#include "tessera/store/store.h"
+#include "tessera/token/key_set.h"
+#include "tessera/token/keys.h"
+
+namespace tessera {
+
+// One project's state at one moment. Immutable; replaced as a whole on reload.
+struct ProjectContext {
+  Project project;
+  std::shared_ptr<const KeySet> published_keys;   // What the JWKS serves; verifies refreshes.
+  std::string jwks_keys_json;                     // The JWKS `keys` array, serialized.
+  std::shared_ptr<const SigningKey> signing_key;  // The active key; null if the ring has none.
+  JwtVerifyOptions refresh_options;               // aud/iss of this project, expiry not checked.
+  std::uint64_t generation = 0;                   // Differs between any two loaded snapshots.
+};
+
+class ProjectRegistry {
+ public:
+  // `store`, `master_key` and `clock` must outlive the registry.
+  ProjectRegistry(SessionStore& store, const MasterKey& master_key, const Clock& clock);
+
+  // The project's current snapshot, loaded from the store on first use. kProjectNotFound.
+  Result<std::shared_ptr<const ProjectContext>> Get(std::string_view project_id);
+
+  // The snapshot when `secret` is the project's secret (compared in constant time).
+  // kUnauthorizedCredentials for an unknown project or a wrong secret, without saying which.
+  Result<std::shared_ptr<const ProjectContext>> Authorize(std::string_view project_id,
+                                                          std::string_view secret);
+
+  // Reloads every cached project when the store's config version moved (a rotation or settings
+  // change by the CLI or another node), or unconditionally with `force` (the published key set
+  // also changes with time, as retired keys age out). Called periodically by the server.
+  Status Refresh(bool force = false);
+
+  // Drops one project's snapshot so the next Get reloads it.
+  void Invalidate(std::string_view project_id);
+
+ private:
+  Result<std::shared_ptr<const ProjectContext>> Load(std::string_view project_id);
+
+  SessionStore& store_;
+  const MasterKey& master_key_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const ProjectContext>>
+      projects_;                       // GUARDED_BY(mu_)
+  std::int64_t seen_version_ = -1;     // GUARDED_BY(mu_)
+  std::uint64_t next_generation_ = 1;  // GUARDED_BY(mu_)
+};
+
+// Administrative operations shared by the CLI and tests.
+struct NewProject {
+  Project project;
+  std::string secret;  // Shown once; only its digest is stored.
+};
+Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,
+                                 RandomSource& random, TimePoint now, std::string name, bool live,
+                                 const ProjectSettings& settings);
+
+// One rotation of the project's ring (tessera/token/key_ring.h): the next key becomes active and a
+// fresh next key is published. Returns the new ring.
+Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
+                                  RandomSource& random, std::string_view project_id, TimePoint now);
+
+// SHA-256 of a project secret, as stored.
+std::string SecretDigest(std::string_view secret);
+
+}  // namespace tessera
+
+#endif  // TESSERA_SERVICE_PROJECT_REGISTRY_H_

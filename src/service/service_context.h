@@ -1,0 +1,44 @@
+// What every service needs: the store, the caches and the injected clock and randomness.
+#ifndef TESSERA_SERVICE_SERVICE_CONTEXT_H_
+#define TESSERA_SERVICE_SERVICE_CONTEXT_H_
+
+#include <cstddef>
+#include <memory>
+
+#include "service/caches.h"
+#include "service/project_registry.h"
+#include "tessera/clock.h"
+#include "tessera/crypto/master_key.h"
+#include "tessera/random.h"
+#include "tessera/store/store.h"
+
+namespace tessera {
+
+struct ServiceOptions {
+  // An authenticate may return the JWT already minted for the same, unchanged session if it is
+  // younger than this, instead of signing a new one (docs/api.md, "JWT reuse"). 0 mints on every
+  // call. Default: 5 s.
+  Seconds jwt_reuse{5};
+  std::size_t session_cache_capacity = 200000;  // Default: 200 000 sessions.
+  std::size_t user_cache_capacity = 100000;     // Default: 100 000 users.
+};
+
+struct ServiceContext {
+  SessionStore& store;
+  ProjectRegistry& projects;
+  SessionCache& sessions;
+  UserCache& users;
+  TouchQueue& touches;
+  const MasterKey& master_key;
+  const Clock& clock;
+  RandomSource& random;
+  ServiceOptions options;
+};
+
+// The user, from the cache or the store (by id or external id). kUserNotFound.
+Result<std::shared_ptr<const CachedUser>> LoadUser(ServiceContext& ctx, std::string_view project_id,
+                                                   std::string_view user_id);
+
+}  // namespace tessera
+
+#endif  // TESSERA_SERVICE_SERVICE_CONTEXT_H_

@@ -1,0 +1,314 @@
+#include "service/session_service.h"
+
+#include "common/time_format.h"
+#include "service/ids.h"
+#include "tessera/token/custom_claims.h"
+#include "tessera/token/jwt.h"
+#include "tessera/token/session_jwt.h"
+#include "tessera/token/session_token.h"
+
+namespace tessera {
+namespace {
+
+Status NotFound() { return Error(ErrorCode::kSessionNotFound, "Session could not be found."); }
+
+// Replaces the factor of the same type and delivery method, or appends `factor`.
+void MergeFactor(boost::json::array& factors, boost::json::object factor) {
+  for (auto& f : factors) {
+    if (!f.is_object()) continue;
+    auto& existing = f.get_object();
+    if (existing["type"] == factor["type"] &&
+        existing["delivery_method"] == factor["delivery_method"]) {
+      if (auto it = existing.find("created_at"); it != existing.end()) {
+        factor["created_at"] = it->value();  // Keep when the factor was first used.
+      }
+      existing = std::move(factor);
+      return;
+    }
+  }
+  factors.emplace_back(std::move(factor));
+}
+
+}  // namespace
+
+Status ValidateSessionOptions(const SessionOptions& options) {
+  if (options.duration_minutes && (*options.duration_minutes < kMinSessionMinutes ||
+                                   *options.duration_minutes > kMaxSessionMinutes)) {
+    return Error(ErrorCode::kInvalidSessionDuration,
+                 "session_duration_minutes must be between 5 and 527040.");
+  }
+  if (options.custom_claims && !options.custom_claims->is_object()) {
+    return Error(ErrorCode::kCustomClaimsNotObject, "session_custom_claims must be a JSON object.");
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const CachedSession>> SessionService::Cache(
+    std::optional<SessionRecord> record, std::uint64_t epoch) {
+  if (!record) return NotFound();
+  TESSERA_ASSIGN_OR_RETURN(auto user, LoadUser(ctx_, record->project_id, record->user_id));
+  auto entry = MakeCachedSession(std::move(*record), std::move(user));
+  ctx_.sessions.Insert(entry, epoch);
+  return entry;
+}
+
+Result<std::shared_ptr<const CachedSession>> SessionService::FindByToken(
+    const ProjectContext& project, std::string_view token) {
+  if (!IsWellFormedSessionToken(token)) {
+    return Error(ErrorCode::kSessionTokenMalformed, "session_token is not a valid session token.");
+  }
+  const TokenDigest digest = DigestSessionToken(token);
+  const std::string& pid = project.project.project_id;
+  if (auto hit = ctx_.sessions.FindByDigest(pid, digest)) return hit;
+  const std::uint64_t epoch = ctx_.sessions.epoch();
+  TESSERA_ASSIGN_OR_RETURN(auto record, ctx_.store.GetSessionByToken(pid, digest));
+  TESSERA_ASSIGN_OR_RETURN(auto entry, Cache(std::move(record), epoch));
+  std::lock_guard lock(entry->mu);
+  entry->token = std::string(token);
+  return entry;
+}
+
+Result<std::shared_ptr<const CachedSession>> SessionService::FindById(const ProjectContext& project,
+                                                                      std::string_view session_id) {
+  const std::string& pid = project.project.project_id;
+  if (auto hit = ctx_.sessions.FindById(pid, session_id)) return hit;
+  const std::uint64_t epoch = ctx_.sessions.epoch();
+  TESSERA_ASSIGN_OR_RETURN(auto record, ctx_.store.GetSession(pid, session_id));
+  return Cache(std::move(record), epoch);
+}
+
+Result<std::shared_ptr<const CachedSession>> SessionService::FindByJwt(
+    const ProjectContext& project, std::string_view jwt) {
+  // Expiry is not checked: an expired JWT of a live session is exchanged for a fresh one.
+  TESSERA_ASSIGN_OR_RETURN(
+      VerifiedJwt verified,
+      VerifyJwt(jwt, *project.published_keys, project.refresh_options, ctx_.clock.Now()));
+  TESSERA_ASSIGN_OR_RETURN(SessionClaims claims, SessionClaimsFromJwt(verified));
+  TESSERA_ASSIGN_OR_RETURN(auto entry, FindById(project, claims.session_id));
+  if (entry->record.user_id != claims.user_id) return NotFound();
+  return entry;
+}
+
+Result<std::string> SessionService::TokenFor(const CachedSession& entry) {
+  {
+    std::lock_guard lock(entry.mu);
+    if (entry.token) return *entry.token;
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      std::string token,
+      OpenSessionToken(ctx_.master_key, entry.record.session_id, entry.record.token_sealed));
+  std::lock_guard lock(entry.mu);
+  entry.token = token;
+  return token;
+}
+
+Result<std::string> SessionService::JwtFor(const ProjectContext& project,
+                                           const CachedSession& entry, TimePoint now) {
+  if (!project.signing_key) {
+    return Error(ErrorCode::kNoActiveKey, "the project has no active signing key");
+  }
+  if (ctx_.options.jwt_reuse.count() > 0) {
+    std::lock_guard lock(entry.mu);
+    // Reuse only a JWT of this very snapshot of the session (any change makes a new entry), signed
+    // by the current key, minted at most jwt_reuse ago and not in the future.
+    if (!entry.jwt.empty() && entry.jwt_minted_at <= now &&
+        now - entry.jwt_minted_at < ctx_.options.jwt_reuse &&
+        entry.jwt_signer == project.signing_key) {
+      return entry.jwt;
+    }
+  }
+  SessionClaims c;
+  c.project_id = entry.record.project_id;
+  c.user_id = entry.record.user_id;
+  c.session_id = entry.record.session_id;
+  c.started_at = entry.record.started_at;
+  c.last_accessed_at = now;
+  c.expires_at = entry.record.expires_at;
+  c.attributes = entry.record.attributes;
+  c.authentication_factors = entry.record.authentication_factors;
+  c.roles = entry.user->roles;
+  c.custom_claims = entry.record.custom_claims;
+  TESSERA_ASSIGN_OR_RETURN(std::string jwt, MintSessionJwt(*project.signing_key, c, now));
+  std::lock_guard lock(entry.mu);
+  entry.jwt = jwt;
+  entry.jwt_minted_at = now;
+  entry.jwt_signer = project.signing_key;
+  return jwt;
+}
+
+Result<SessionResult> SessionService::Complete(const ProjectContext& project,
+                                               std::shared_ptr<const CachedSession> entry,
+                                               const SessionOptions& options,
+                                               std::optional<boost::json::object> factor,
+                                               TimePoint now) {
+  now = std::chrono::floor<Seconds>(now);
+  if (entry->record.expires_at <= now) {
+    ctx_.sessions.EvictSession(entry->record.project_id, entry->record.session_id);
+    return NotFound();
+  }
+  if (options.duration_minutes || options.custom_claims || factor) {
+    // A change to the session itself: written through (durable) before we answer.
+    SessionRecord updated = entry->record;
+    if (options.duration_minutes) {
+      updated.expires_at = now + std::chrono::minutes(*options.duration_minutes);
+    }
+    if (options.custom_claims) {
+      TESSERA_ASSIGN_OR_RETURN(updated.custom_claims,
+                               MergeCustomClaims(updated.custom_claims, *options.custom_claims));
+    }
+    if (factor) MergeFactor(updated.authentication_factors, std::move(*factor));
+    updated.last_accessed_at = now;
+    const std::uint64_t epoch = ctx_.sessions.epoch();
+    TESSERA_RETURN_IF_ERROR(ctx_.store.UpdateSession(updated));
+    auto fresh = MakeCachedSession(std::move(updated), entry->user);
+    {
+      std::lock_guard lock(entry->mu);
+      fresh->token = entry->token;
+    }
+    ctx_.sessions.Insert(fresh, epoch);
+    entry = std::move(fresh);
+  } else {
+    // Only last_accessed_at moves: queued for the write-behind flusher, at most once per second
+    // per session, so the hot path never waits for the disk.
+    const std::int64_t second = ToUnixSeconds(now);
+    std::int64_t last = entry->last_touch_second.load(std::memory_order_relaxed);
+    if (second > last &&
+        entry->last_touch_second.compare_exchange_strong(last, second, std::memory_order_relaxed)) {
+      ctx_.touches.Touch(entry->record.project_id, entry->record.session_id, now);
+    }
+  }
+  SessionResult result;
+  result.last_accessed_at = now;
+  TESSERA_ASSIGN_OR_RETURN(result.session_jwt, JwtFor(project, *entry, now));
+  TESSERA_ASSIGN_OR_RETURN(result.session_token, TokenFor(*entry));
+  result.session = std::move(entry);
+  return result;
+}
+
+Result<SessionResult> SessionService::AuthenticateToken(const ProjectContext& project,
+                                                        std::string_view token,
+                                                        const SessionOptions& options,
+                                                        TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(options));
+  TESSERA_ASSIGN_OR_RETURN(auto entry, FindByToken(project, token));
+  return Complete(project, std::move(entry), options, std::nullopt, now);
+}
+
+Result<SessionResult> SessionService::AuthenticateJwt(const ProjectContext& project,
+                                                      std::string_view jwt,
+                                                      const SessionOptions& options,
+                                                      TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(options));
+  TESSERA_ASSIGN_OR_RETURN(auto entry, FindByJwt(project, jwt));
+  return Complete(project, std::move(entry), options, std::nullopt, now);
+}
+
+Result<SessionResult> SessionService::Create(const ProjectContext& project,
+                                             std::shared_ptr<const CachedUser> user,
+                                             boost::json::object factor,
+                                             const SessionOptions& options,
+                                             const SessionAttributes& attributes, TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(options));
+  if (!options.duration_minutes) {
+    return Error(ErrorCode::kInternal, "a session needs a duration");
+  }
+  now = std::chrono::floor<Seconds>(now);
+  const bool live = project.project.live;
+  SessionRecord r;
+  r.project_id = project.project.project_id;
+  TESSERA_ASSIGN_OR_RETURN(r.session_id, NewId("session", live, ctx_.random));
+  r.user_id = user->user.user_id;
+  TESSERA_ASSIGN_OR_RETURN(std::string token, GenerateSessionToken(ctx_.random));
+  r.token_digest = DigestSessionToken(token);
+  TESSERA_ASSIGN_OR_RETURN(r.token_sealed,
+                           SealSessionToken(ctx_.master_key, r.session_id, token, ctx_.random));
+  r.started_at = now;
+  r.last_accessed_at = now;
+  r.expires_at = now + std::chrono::minutes(*options.duration_minutes);
+  r.attributes = attributes;
+  r.authentication_factors.emplace_back(std::move(factor));
+  if (options.custom_claims) {
+    TESSERA_ASSIGN_OR_RETURN(r.custom_claims, MergeCustomClaims({}, *options.custom_claims));
+  }
+  const std::uint64_t epoch = ctx_.sessions.epoch();
+  TESSERA_RETURN_IF_ERROR(ctx_.store.CreateSession(r));
+  auto entry = MakeCachedSession(std::move(r), std::move(user));
+  {
+    std::lock_guard lock(entry->mu);
+    entry->token = token;
+  }
+  ctx_.sessions.Insert(entry, epoch);
+  SessionResult result;
+  result.last_accessed_at = now;
+  TESSERA_ASSIGN_OR_RETURN(result.session_jwt, JwtFor(project, *entry, now));
+  result.session_token = std::move(token);
+  result.session = std::move(entry);
+  return result;
+}
+
+Result<SessionResult> SessionService::AttachFactor(const ProjectContext& project,
+                                                   std::shared_ptr<const CachedUser> user,
+                                                   std::optional<std::string_view> token,
+                                                   std::optional<std::string_view> jwt,
+                                                   boost::json::object factor,
+                                                   const SessionOptions& options, TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(options));
+  std::shared_ptr<const CachedSession> entry;
+  if (token) {
+    TESSERA_ASSIGN_OR_RETURN(entry, FindByToken(project, *token));
+  } else if (jwt) {
+    TESSERA_ASSIGN_OR_RETURN(entry, FindByJwt(project, *jwt));
+  } else {
+    return Error(ErrorCode::kNoSessionArguments, "no session to attach the factor to");
+  }
+  if (entry->record.user_id != user->user.user_id) return NotFound();
+  return Complete(project, std::move(entry), options, std::move(factor), now);
+}
+
+Result<std::vector<std::shared_ptr<const CachedSession>>> SessionService::List(
+    const ProjectContext& project, std::string_view user_id, TimePoint now) {
+  const std::string& pid = project.project.project_id;
+  TESSERA_ASSIGN_OR_RETURN(auto user, LoadUser(ctx_, pid, user_id));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<SessionRecord> records,
+                           ctx_.store.ListSessions(pid, user->user.user_id, now));
+  std::vector<std::shared_ptr<const CachedSession>> out;
+  out.reserve(records.size());
+  for (auto& r : records) {
+    // The in-memory last_accessed_at may be ahead of the store's (written behind).
+    if (auto cached = ctx_.sessions.FindById(pid, r.session_id)) {
+      const std::int64_t touched = cached->last_touch_second.load(std::memory_order_relaxed);
+      if (touched > ToUnixSeconds(r.last_accessed_at))
+        r.last_accessed_at = FromUnixSeconds(touched);
+    }
+    out.push_back(MakeCachedSession(std::move(r), user));
+  }
+  return out;
+}
+
+Status SessionService::Revoke(const ProjectContext& project, RevokeBy by, std::string_view value,
+                              TimePoint now) {
+  const std::string& pid = project.project.project_id;
+  std::string session_id;
+  switch (by) {
+    case RevokeBy::kSessionId:
+      session_id = std::string(value);
+      break;
+    case RevokeBy::kSessionToken: {
+      TESSERA_ASSIGN_OR_RETURN(auto entry, FindByToken(project, value));
+      session_id = entry->record.session_id;
+      break;
+    }
+    case RevokeBy::kSessionJwt: {
+      TESSERA_ASSIGN_OR_RETURN(auto entry, FindByJwt(project, value));
+      session_id = entry->record.session_id;
+      break;
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(bool revoked, ctx_.store.RevokeSession(pid, session_id, now));
+  // Evicted whether or not the store still had it: the cache must never outlive the row.
+  ctx_.sessions.EvictSession(pid, session_id);
+  if (!revoked) return NotFound();
+  return Status::Ok();
+}
+
+}  // namespace tessera

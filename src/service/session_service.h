@@ -1,0 +1,105 @@
+// Sessions: create, authenticate (by token or JWT), list, revoke (spec §2.1-§2.4, §3.5).
+#ifndef TESSERA_SERVICE_SESSION_SERVICE_H_
+#define TESSERA_SERVICE_SESSION_SERVICE_H_
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "service/service_context.h"
+
+namespace tessera {
+
+inline constexpr std::int64_t kMinSessionMinutes = 5;
+inline constexpr std::int64_t kMaxSessionMinutes = 527040;  // 366 days.
+
+// The session-minting fields common to every authenticate-type call (spec §2.0.4).
+struct SessionOptions {
+  std::optional<std::int64_t> duration_minutes;
+  std::optional<boost::json::value> custom_claims;  // The update to merge (§3.6).
+};
+
+// OK when the duration is in range and the claims, if any, are an object. Fails with
+// kInvalidSessionDuration / kCustomClaimsNotObject.
+Status ValidateSessionOptions(const SessionOptions& options);
+
+struct SessionResult {
+  std::shared_ptr<const CachedSession> session;
+  TimePoint last_accessed_at;  // What the response reports (the time of this call).
+  std::string session_token;
+  std::string session_jwt;
+};
+
+enum class RevokeBy { kSessionId, kSessionToken, kSessionJwt };
+
+class SessionService {
+ public:
+  explicit SessionService(ServiceContext& ctx) : ctx_(ctx) {}
+
+  // Authenticates by session token. Extends the session when options.duration_minutes is set and
+  // merges options.custom_claims; otherwise only last_accessed_at moves (written behind).
+  // kSessionTokenMalformed, kSessionNotFound.
+  Result<SessionResult> AuthenticateToken(const ProjectContext& project, std::string_view token,
+                                          const SessionOptions& options, TimePoint now);
+
+  // Authenticates by session JWT, which may be past its `exp` (the refresh path, spec §3.5):
+  // signature, issuer and audience are checked against the project's published keys, then the
+  // session must be alive. kJwt* errors for a bad JWT, kSessionNotFound for a dead session.
+  Result<SessionResult> AuthenticateJwt(const ProjectContext& project, std::string_view jwt,
+                                        const SessionOptions& options, TimePoint now);
+
+  // A new session for `user` with one factor. REQUIRES: options.duration_minutes is set and valid.
+  Result<SessionResult> Create(const ProjectContext& project,
+                               std::shared_ptr<const CachedUser> user, boost::json::object factor,
+                               const SessionOptions& options, const SessionAttributes& attributes,
+                               TimePoint now);
+
+  // Adds (or refreshes, by type and delivery method) a factor on an existing session of `user`,
+  // found by token or JWT; extends and merges claims as AuthenticateToken does.
+  // kSessionNotFound when the session is dead or belongs to another user.
+  Result<SessionResult> AttachFactor(const ProjectContext& project,
+                                     std::shared_ptr<const CachedUser> user,
+                                     std::optional<std::string_view> token,
+                                     std::optional<std::string_view> jwt,
+                                     boost::json::object factor, const SessionOptions& options,
+                                     TimePoint now);
+
+  // Live sessions of a user (kUserNotFound when there is no such user).
+  Result<std::vector<std::shared_ptr<const CachedSession>>> List(const ProjectContext& project,
+                                                                 std::string_view user_id,
+                                                                 TimePoint now);
+
+  // Revokes one session. Acknowledged (OK) only after the store committed it and this node's
+  // cache dropped it. kSessionNotFound when no live session matches.
+  Status Revoke(const ProjectContext& project, RevokeBy by, std::string_view value, TimePoint now);
+
+ private:
+  // The cached entry for a token or session id, loading it from the store on a miss.
+  Result<std::shared_ptr<const CachedSession>> FindByToken(const ProjectContext& project,
+                                                           std::string_view token);
+  Result<std::shared_ptr<const CachedSession>> FindById(const ProjectContext& project,
+                                                        std::string_view session_id);
+  Result<std::shared_ptr<const CachedSession>> FindByJwt(const ProjectContext& project,
+                                                         std::string_view jwt);
+  Result<std::shared_ptr<const CachedSession>> Cache(std::optional<SessionRecord> record,
+                                                     std::uint64_t epoch);
+
+  // Liveness, extension, claims, touch, JWT and token: the common tail of every authenticate.
+  Result<SessionResult> Complete(const ProjectContext& project,
+                                 std::shared_ptr<const CachedSession> entry,
+                                 const SessionOptions& options,
+                                 std::optional<boost::json::object> factor, TimePoint now);
+
+  Result<std::string> JwtFor(const ProjectContext& project, const CachedSession& entry,
+                             TimePoint now);
+  Result<std::string> TokenFor(const CachedSession& entry);
+
+  ServiceContext& ctx_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_SERVICE_SESSION_SERVICE_H_
