@@ -164,13 +164,9 @@ Result<SessionClaims> SessionClaimsFromJwt(const VerifiedJwt& jwt) {
     return Error(ErrorCode::kJwtSessionClaimInvalid, std::string(what));
   };
   SessionClaims c;
-  const auto aud = jwt.claims.find("aud");
-  if (aud != jwt.claims.end() && aud->value().is_string()) {
-    c.project_id = aud->value().get_string();
-  } else if (aud != jwt.claims.end() && aud->value().is_array() &&
-             !aud->value().get_array().empty() && aud->value().get_array()[0].is_string()) {
-    c.project_id = aud->value().get_array()[0].get_string();
-  }
+  // The audience that verification matched, not merely the first one listed: a token for
+  // ["project-b", "project-a"] verified for project-a belongs to project-a here.
+  c.project_id = jwt.audience;
   c.user_id = jwt.subject;
 
   const auto it = jwt.claims.find(kSessionClaimName);

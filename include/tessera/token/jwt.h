@@ -62,6 +62,7 @@ struct VerifiedJwt {
   JwtAlgorithm alg;
   std::string kid;
   std::string issuer;
+  std::string audience;  // The accepted audience (JwtVerifyOptions::audience) that `aud` contained.
   std::string subject;
   std::int64_t issued_at = 0;   // `iat`, Unix seconds.
   std::int64_t not_before = 0;  // `nbf`

@@ -206,3 +206,24 @@ TEST(KeySet, JwksRoundTripAndValidation) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Regression (interop review): an unsupported key without a kid must be skipped, not fail the set.
+TEST(KeySet, UnsupportedKeysAreSkippedEvenWithoutKid) {
+  const std::string ed = boost::json::serialize(TestKey(JwtAlgorithm::kEdDSA).public_key()->jwk());
+  auto set = KeySet::FromJwks(R"({"keys":[{"kty":"oct","k":"AAAA"},)"
+                              R"({"kty":"OKP","crv":"X25519","use":"enc","x":"AAAA"},)" +
+                              ed + "]}");
+  ASSERT_OK(set);
+  EXPECT_EQ((*set)->keys().size(), 1u);
+  // A supported key without a kid still fails the document.
+  boost::json::object no_kid = TestKey(JwtAlgorithm::kEdDSA).public_key()->jwk();
+  no_kid.erase("kid");
+  EXPECT_ERROR(KeySet::FromJwks("{\"keys\":[" + boost::json::serialize(no_kid) + "]}"),
+               ErrorCode::kJwksInvalid);
+}
+
+}  // namespace
+}  // namespace tessera

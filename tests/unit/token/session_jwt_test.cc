@@ -145,3 +145,28 @@ TEST(SessionJwt, MissingOrMalformedSessionClaimIsATypedError) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Regression (interop review): the project comes from the audience that verification matched.
+TEST(SessionJwt, ProjectIsTheVerifiedAudienceNotTheFirstListed) {
+  const SigningKey& key = TestKey(JwtAlgorithm::kRS256);
+  FakeClock clock;
+  auto keys = KeySetOf({&key});
+  const std::string payload =
+      R"({"aud":["project-test-b","project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b"],)"
+      R"("iss":"stytch.com/project-test-ee450dab-6841-4a48-8d7e-8654cbd12c1b","sub":"u",)"
+      R"("iat":1772375115,"nbf":1772375115,"exp":1772375415,"https://stytch.com/session":)"
+      R"({"id":"s","started_at":"2026-03-01T14:25:15Z","last_accessed_at":"2026-03-01T14:25:15Z",)"
+      R"("expires_at":"2026-03-01T14:25:15Z","attributes":{},"authentication_factors":[]}})";
+  auto v = VerifyJwt(testing::SignRaw(key, testing::HeaderFor(key), payload), *keys,
+                     SessionJwtOptions(kTestProject), clock.Now());
+  ASSERT_OK(v);
+  auto claims = SessionClaimsFromJwt(*v);
+  ASSERT_OK(claims);
+  EXPECT_EQ(claims->project_id, kTestProject);
+}
+
+}  // namespace
+}  // namespace tessera
