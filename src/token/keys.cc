@@ -327,10 +327,11 @@ std::optional<bool> VerifySha256Digest(EVP_PKEY* pkey, bool rsa, std::string_vie
   if (pctx == nullptr || hash == nullptr) return std::nullopt;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  const bool ok = EVP_DigestInit_ex2(hash, Sha256Md(), nullptr) == 1 &&
-                  EVP_DigestUpdate(hash, message.data(), message.size()) == 1 &&
-                  EVP_DigestFinal_ex(hash, digest, &digest_len) == 1 &&
-                  EVP_PKEY_verify(pctx, signature.data(), signature.size(), digest, digest_len) == 1;
+  const bool ok =
+      EVP_DigestInit_ex2(hash, Sha256Md(), nullptr) == 1 &&
+      EVP_DigestUpdate(hash, message.data(), message.size()) == 1 &&
+      EVP_DigestFinal_ex(hash, digest, &digest_len) == 1 &&
+      EVP_PKEY_verify(pctx, signature.data(), signature.size(), digest, digest_len) == 1;
   if (!ok) DrainErrors();
   return ok;
 }
@@ -385,15 +386,24 @@ Result<std::shared_ptr<const PublicKey>> PublicKey::FromPkey(std::string kid, Jw
 }
 
 Result<std::shared_ptr<const PublicKey>> PublicKey::FromJwk(const boost::json::object& jwk) {
+  // Type and use first: a key that is not for us (symmetric, encryption, another curve) is
+  // "unsupported" whatever else it lacks, so a key set can skip it and keep the rest.
   TESSERA_ASSIGN_OR_RETURN(std::string kty, JsonStringMember(jwk, "kty", true));
-  TESSERA_ASSIGN_OR_RETURN(std::string kid, JsonStringMember(jwk, "kid", true));
-  TESSERA_ASSIGN_OR_RETURN(std::string alg_name, JsonStringMember(jwk, "alg", false));
-  TESSERA_ASSIGN_OR_RETURN(std::string use, JsonStringMember(jwk, "use", false));
-  if (kid.empty() || kid.size() > 256) {
-    return Error(ErrorCode::kJwksInvalid, "JWK kid must be 1 to 256 characters");
+  if (kty != "RSA" && kty != "EC" && kty != "OKP") {
+    // Notably "oct": a symmetric key must never become a verification key.
+    return Error(ErrorCode::kKeyUnsupported, "unsupported JWK key type \"" + kty + "\"");
   }
+  TESSERA_ASSIGN_OR_RETURN(std::string use, JsonStringMember(jwk, "use", false));
   if (!use.empty() && use != "sig") {
     return Error(ErrorCode::kKeyUnsupported, "JWK is not for signatures");
+  }
+  const JwtAlgorithm alg = kty == "RSA"  ? JwtAlgorithm::kRS256
+                           : kty == "EC" ? JwtAlgorithm::kES256
+                                         : JwtAlgorithm::kEdDSA;
+  TESSERA_ASSIGN_OR_RETURN(std::string alg_name, JsonStringMember(jwk, "alg", false));
+  if (!alg_name.empty() && alg_name != AlgorithmName(alg)) {
+    return Error(ErrorCode::kKeyUnsupported,
+                 "JWK alg \"" + alg_name + "\" is not supported for key type " + kty);
   }
   if (const auto it = jwk.find("key_ops"); it != jwk.end()) {
     if (!it->value().is_array()) return Error(ErrorCode::kJwksInvalid, "JWK key_ops is not a list");
@@ -404,25 +414,14 @@ Result<std::shared_ptr<const PublicKey>> PublicKey::FromJwk(const boost::json::o
     }
     if (!verify) return Error(ErrorCode::kKeyUnsupported, "JWK key_ops does not allow verify");
   }
-  JwtAlgorithm alg;
-  Result<crypto::PkeyPtr> pkey = Error(ErrorCode::kKeyUnsupported, "unsupported JWK key type");
-  if (kty == "RSA") {
-    alg = JwtAlgorithm::kRS256;
-    pkey = RsaFromJwk(jwk);
-  } else if (kty == "EC") {
-    alg = JwtAlgorithm::kES256;
-    pkey = EcFromJwk(jwk);
-  } else if (kty == "OKP") {
-    alg = JwtAlgorithm::kEdDSA;
-    pkey = OkpFromJwk(jwk);
-  } else {
-    // Notably "oct": a symmetric key must never become a verification key.
-    return Error(ErrorCode::kKeyUnsupported, "unsupported JWK key type \"" + kty + "\"");
+  // A key we could use must say which key it is: tokens name their key by kid.
+  TESSERA_ASSIGN_OR_RETURN(std::string kid, JsonStringMember(jwk, "kid", true));
+  if (kid.empty() || kid.size() > 256) {
+    return Error(ErrorCode::kJwksInvalid, "JWK kid must be 1 to 256 characters");
   }
-  if (!alg_name.empty() && alg_name != AlgorithmName(alg)) {
-    return Error(ErrorCode::kKeyUnsupported,
-                 "JWK alg \"" + alg_name + "\" is not supported for key type " + kty);
-  }
+  Result<crypto::PkeyPtr> pkey = alg == JwtAlgorithm::kRS256   ? RsaFromJwk(jwk)
+                                 : alg == JwtAlgorithm::kES256 ? EcFromJwk(jwk)
+                                                               : OkpFromJwk(jwk);
   if (!pkey.ok()) return pkey.status();
   // FromPkey re-derives the published members from the key itself, so what Tessera republishes or
   // compares is always what it verified with, never an unchecked copy of the input.
