@@ -1,0 +1,36 @@
+// Opening a store from a database URL, and locating its master key.
+#ifndef TESSERA_STORE_OPEN_STORE_H_
+#define TESSERA_STORE_OPEN_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tessera/crypto/master_key.h"
+#include "tessera/result.h"
+#include "tessera/store/store.h"
+
+namespace tessera {
+
+struct StoreOptions {
+  int busy_timeout_ms = 5000;  // SQLite: wait for locks this long. Default: 5 s.
+  int read_connections = 4;    // SQLite readers. Default: 4.
+};
+
+// "sqlite:<path>" (or "sqlite://<path>"). kInvalidArgument for an unknown scheme.
+Result<std::unique_ptr<SessionStore>> OpenStore(std::string_view url,
+                                                const StoreOptions& options = {});
+
+// The master key file to use: `flag` if set, else $TESSERA_MASTER_KEY_FILE, else (SQLite only)
+// "<database file>.master-key". kInvalidArgument when none applies (PostgreSQL without a file).
+Result<std::string> ResolveMasterKeyPath(std::string_view url, std::string_view flag);
+
+// Loads (creating on first use) the master key and checks it against the fingerprint the store
+// recorded when it was first used (recording it if absent). kMasterKeyInvalid on a mismatch, with
+// a message naming the file.
+Result<MasterKey> OpenMasterKey(SessionStore& store, const std::string& path, RandomSource& random);
+
+}  // namespace tessera
+
+#endif  // TESSERA_STORE_OPEN_STORE_H_

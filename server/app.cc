@@ -1,0 +1,185 @@
+#include "server/app.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "server/access_log.h"
+#include "server/api.h"
+#include "server/instrumented_store.h"
+#include "server/metrics.h"
+#include "service/password_service.h"
+#include "service/project_registry.h"
+#include "service/session_service.h"
+#include "service/user_service.h"
+
+namespace tessera::server {
+namespace {
+
+// Background work on one thread, woken every 100 ms or when asked to stop.
+class Background {
+ public:
+  Background(ServiceContext& ctx, Metrics& metrics, const ServeConfig& config)
+      : ctx_(ctx), metrics_(metrics), config_(config), thread_([this] { Loop(); }) {}
+
+  ~Background() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    FlushTouches();  // Whatever was touched up to the last request.
+  }
+
+  void FlushTouches() {
+    std::vector<SessionTouch> batch = ctx_.touches.Drain();
+    if (batch.empty()) return;
+    const std::size_t n = batch.size();
+    const Status s = ctx_.store.TouchSessions(batch);
+    metrics_.TouchFlush(n, s.ok());
+    if (!s.ok()) {
+      ctx_.touches.Restore(std::move(batch));
+      LogEvent("warn", "last_accessed_at write-behind failed; will retry",
+               {{"error", s.ToString()}});
+    }
+  }
+
+ private:
+  void Loop() {
+    using Clock = std::chrono::steady_clock;
+    auto next_touch = Clock::now() + config_.touch_flush_interval;
+    auto next_poll = Clock::now() + config_.config_poll_interval;
+    auto next_forced = Clock::now() + std::chrono::seconds(30);
+    auto next_cleanup = Clock::now() + std::chrono::minutes(10);
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (stop_) break;
+      lock.unlock();
+      const auto now = Clock::now();
+      if (now >= next_touch) {
+        FlushTouches();
+        next_touch = now + config_.touch_flush_interval;
+      }
+      if (now >= next_poll) {
+        // Forced every 30 s as well: the published key set changes with time (retired keys age
+        // out) even when nothing is written.
+        const bool force = now >= next_forced;
+        if (force) next_forced = now + std::chrono::seconds(30);
+        if (Status s = ctx_.projects.Refresh(force); !s.ok()) {
+          LogEvent("warn", "reloading projects failed", {{"error", s.ToString()}});
+        }
+        next_poll = now + config_.config_poll_interval;
+      }
+      if (now >= next_cleanup) {
+        // Sessions dead for a day are never needed again (revocations stay in their stream).
+        auto deleted = ctx_.store.DeleteExpiredSessions(ctx_.clock.Now() - std::chrono::hours(24));
+        if (!deleted.ok()) {
+          LogEvent("warn", "expired-session cleanup failed",
+                   {{"error", deleted.status().ToString()}});
+        }
+        next_cleanup = now + std::chrono::minutes(10);
+      }
+      lock.lock();
+    }
+  }
+
+  ServiceContext& ctx_;
+  Metrics& metrics_;
+  const ServeConfig& config_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+int Fail(const Status& s, std::string_view what) {
+  LogEvent("error", what, {{"error", s.ToString()}});
+  return 1;
+}
+
+}  // namespace
+
+Status ParseListen(std::string_view listen, std::string& host, std::uint16_t& port) {
+  const auto bad = [&] {
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "--listen must be host:port, e.g. 127.0.0.1:8080 (got \"" + std::string(listen) + "\")");
+  };
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == listen.size()) return bad();
+  std::string_view h = listen.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) return bad();
+  unsigned long p = 0;
+  for (const char c : listen.substr(colon + 1)) {
+    if (c < '0' || c > '9') return bad();
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+    if (p > 65535) return bad();
+  }
+  host = std::string(h);
+  port = static_cast<std::uint16_t>(p);
+  return Status::Ok();
+}
+
+int Serve(ServeConfig config) {
+  if (Status s = ParseListen(config.listen, config.http.host, config.http.port); !s.ok()) {
+    return Fail(s, "invalid configuration");
+  }
+  if (Status s = ValidateHttpServerOptions(config.http); !s.ok()) {
+    return Fail(s, "invalid configuration");
+  }
+  if (config.service.jwt_reuse.count() < 0 || config.service.jwt_reuse.count() > 60) {
+    return Fail(Error(ErrorCode::kInvalidArgument, "--jwt-reuse-seconds must be 0..60"),
+                "invalid configuration");
+  }
+  auto hasher = PasswordHasher::Create(config.argon2);
+  if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
+
+  auto opened = OpenStore(config.database, config.store);
+  if (!opened.ok()) return Fail(opened.status(), "cannot open the database");
+  auto key_path = ResolveMasterKeyPath(config.database, config.master_key_file);
+  if (!key_path.ok()) return Fail(key_path.status(), "no master key");
+  auto master_key = OpenMasterKey(**opened, *key_path, SystemRandom());
+  if (!master_key.ok()) return Fail(master_key.status(), "cannot use the master key");
+  auto access_log = AccessLog::Open(config.access_log);
+  if (!access_log.ok()) return Fail(access_log.status(), "cannot open the access log");
+
+  Metrics metrics;
+  InstrumentedStore store(**opened, metrics);
+  ProjectRegistry projects(store, *master_key, SystemClock());
+  SessionCache sessions(config.service.session_cache_capacity);
+  UserCache users(config.service.user_cache_capacity);
+  TouchQueue touches;
+  ServiceContext ctx{store,       projects,      sessions,       users,         touches,
+                     *master_key, SystemClock(), SystemRandom(), config.service};
+  SessionService session_service(ctx);
+  UserService user_service(ctx);
+  PasswordService password_service(ctx, *hasher, session_service, user_service);
+  metrics.AddGauge("tessera_session_cache_entries", "Sessions cached in memory.",
+                   [&] { return static_cast<double>(sessions.size()); });
+  metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",
+                   [&] { return static_cast<double>(touches.size()); });
+
+  Api api(ApiDeps{projects, session_service, user_service, password_service, store, metrics,
+                  SystemClock(), SystemRandom()});
+  HttpServer server(config.http, api, metrics, **access_log);
+  auto bound = server.Bind();
+  if (!bound.ok()) return Fail(bound.status(), "cannot listen");
+  {
+    Background background(ctx, metrics, config);
+    LogEvent("info", "listening", {{"address", *bound}});
+    server.Run();  // Until SIGTERM/SIGINT and the drain.
+    background.Stop();
+  }
+  (*access_log)->Flush();
+  LogEvent("info", "stopped");
+  return 0;
+}
+
+}  // namespace tessera::server

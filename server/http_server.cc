@@ -1,0 +1,399 @@
+#include "server/http_server.h"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "server/error_mapping.h"
+
+namespace tessera::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+Status ValidateHttpServerOptions(const HttpServerOptions& o) {
+  const auto bad = [](std::string what) { return Error(ErrorCode::kInvalidArgument, what); };
+  if (o.io_threads < 0 || o.io_threads > 256) return bad("--threads must be between 0 and 256");
+  if (o.workers < 1 || o.workers > 256) return bad("--workers must be between 1 and 256");
+  if (o.max_connections < 1) return bad("--max-connections must be at least 1");
+  if (o.max_header_bytes < 1024 || o.max_header_bytes > 1024 * 1024) {
+    return bad("--max-header-bytes must be between 1 KiB and 1 MiB");
+  }
+  if (o.max_body_bytes < 4096 || o.max_body_bytes > 16 * 1024 * 1024) {
+    return bad("--max-body-bytes must be between 4 KiB and 16 MiB");
+  }
+  if (o.read_timeout.count() < 1 || o.idle_timeout.count() < 1 || o.write_timeout.count() < 1) {
+    return bad("timeouts must be at least 1 second");
+  }
+  if (o.drain_timeout.count() < 0 || o.drain_timeout.count() > 600) {
+    return bad("--drain-timeout must be between 0 and 600 seconds");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Method ToMethod(http::verb v) {
+  switch (v) {
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    case http::verb::patch:
+      return Method::kPatch;
+    case http::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
+  }
+}
+
+struct Connection {
+  explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};  // Between a request's first byte read and its response sent.
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, Api& api, Metrics& metrics, AccessLog& log)
+      : options_(std::move(options)),
+        api_(api),
+        metrics_(metrics),
+        log_(log),
+        ioc_(IoThreads()),
+        acceptor_strand_(asio::make_strand(ioc_)),
+        acceptor_(acceptor_strand_),
+        workers_(static_cast<std::size_t>(options_.workers)),
+        control_(asio::make_strand(ioc_)),
+        signals_(control_, SIGINT, SIGTERM),
+        drain_timer_(control_) {}
+
+  int IoThreads() const {
+    if (options_.io_threads > 0) return options_.io_threads;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  Result<std::string> Bind() {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(options_.host, ec);
+    if (ec)
+      return Error(ErrorCode::kInvalidArgument, "--listen: not an IP address: " + options_.host);
+    const tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error(ErrorCode::kInvalidArgument, "cannot listen on " + options_.host + ":" +
+                                                    std::to_string(options_.port) + ": " +
+                                                    ec.message());
+    }
+    const tcp::endpoint bound = acceptor_.local_endpoint();
+    return bound.address().to_string() + ":" + std::to_string(bound.port());
+  }
+
+  void Run() {
+    signals_.async_wait([this](const beast::error_code& ec, int) {
+      if (!ec) Shutdown();
+    });
+    asio::co_spawn(acceptor_strand_, Listen(), asio::detached);
+    std::vector<std::thread> threads;
+    const int n = IoThreads();
+    for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    workers_.join();
+  }
+
+  void Shutdown() {
+    if (draining_.exchange(true)) return;
+    LogEvent("info", "draining: no new connections; finishing in-flight requests");
+    // Phase 1: refuse new connections, close idle ones; busy ones close after their response.
+    asio::post(acceptor_strand_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    CloseIdle();
+    // The signal set and the timer are touched only on the control strand.
+    asio::post(control_, [this] {
+      beast::error_code ignored;
+      signals_.cancel(ignored);
+      // Phase 2: whatever is still open when the drain timeout passes is cut.
+      drain_timer_.expires_after(options_.drain_timeout);
+      drain_timer_.async_wait([this](const beast::error_code& ec) {
+        if (ec) return;  // Cancelled: everything drained in time.
+        LogEvent("warn", "drain timeout: closing the remaining connections");
+        std::lock_guard lock(conns_mu_);
+        for (auto& [id, conn] : conns_) {
+          asio::post(conn->stream.get_executor(), [conn] {
+            beast::error_code ignored2;
+            conn->stream.socket().close(ignored2);
+          });
+        }
+        ioc_.stop();
+      });
+      drain_armed_ = true;
+      bool empty;
+      {
+        std::lock_guard lock(conns_mu_);
+        empty = conns_.empty();
+      }
+      if (empty) drain_timer_.cancel();
+    });
+  }
+
+ private:
+  void CloseIdle() {
+    std::lock_guard lock(conns_mu_);
+    for (auto& [id, conn] : conns_) {
+      asio::post(conn->stream.get_executor(), [conn] {
+        if (!conn->busy.load()) conn->stream.cancel();
+      });
+    }
+  }
+
+  void MaybeFinishDrain() {
+    if (!draining_.load()) return;
+    asio::post(control_, [this] {
+      if (!drain_armed_) return;  // Shutdown's own post re-checks once it has armed the timer.
+      bool empty;
+      {
+        std::lock_guard lock(conns_mu_);
+        empty = conns_.empty();
+      }
+      if (empty) drain_timer_.cancel();
+    });
+  }
+
+  asio::awaitable<void> Listen() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+      if (draining_.load() || ec == asio::error::operation_aborted) co_return;
+      if (ec) {
+        // EMFILE and friends: back off briefly instead of spinning.
+        asio::steady_timer pause(acceptor_strand_, std::chrono::milliseconds(50));
+        co_await pause.async_wait(kTuple);
+        continue;
+      }
+      std::shared_ptr<Connection> conn;
+      std::uint64_t id = 0;
+      {
+        std::lock_guard lock(conns_mu_);
+        if (conns_.size() >= options_.max_connections) {
+          metrics_.ConnectionRejected();
+          beast::error_code ignored;
+          socket.close(ignored);
+          continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        id = next_id_++;
+        conn = std::make_shared<Connection>(std::move(socket));
+        conns_.emplace(id, conn);
+      }
+      metrics_.ConnectionOpened();
+      asio::co_spawn(conn->stream.get_executor(), Serve(conn, id), asio::detached);
+    }
+  }
+
+  // Sends `res` for a request of `version`; false when the connection should close.
+  template <typename Body>
+  asio::awaitable<bool> Send(Connection& conn, http::response<Body>& res) {
+    conn.stream.expires_after(options_.write_timeout);
+    auto [ec, n] = co_await http::async_write(conn.stream, res, kTuple);
+    co_return !ec;
+  }
+
+  // A response for a request that could not be read in full (limits, malformed HTTP).
+  asio::awaitable<void> Reject(Connection& conn, const Status& status, unsigned version,
+                               std::string_view remote) {
+    const ApiResponse r = ErrorResponse(status, api_.NewRequestId(""));
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "tessera");
+    res.set(http::field::content_type, r.content_type);
+    res.keep_alive(false);
+    res.body() = r.body;
+    res.prepare_payload();
+    co_await Send(conn, res);
+    metrics_.RecordRequest(Route::kUnmatched, r.status, r.error_type, 0);
+    log_.Write({r.request_id, "-", Route::kUnmatched, r.status, r.error_type, 0, 0, r.body.size(),
+                remote});
+  }
+
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn, std::uint64_t id) {
+    beast::error_code ec;
+    const tcp::endpoint remote_ep = conn->stream.socket().remote_endpoint(ec);
+    const std::string remote = ec ? "" : remote_ep.address().to_string();
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!draining_.load()) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      conn->busy.store(false);
+      // Between requests the connection is idle; the idle timeout applies until a header arrives.
+      conn->stream.expires_after(first && buffer.size() == 0 ? options_.read_timeout
+                                                             : options_.idle_timeout);
+      auto [hec, hn] = co_await http::async_read_header(conn->stream, buffer, parser, kTuple);
+      conn->busy.store(true);
+      if (hec) {
+        if (hec == http::error::header_limit) {
+          co_await Reject(*conn,
+                          Error(ErrorCode::kHeadersTooLarge,
+                                "The request headers are larger than this server accepts."),
+                          11, remote);
+        } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
+                   hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
+                   hec != asio::error::eof && buffer.size() > 0) {
+          co_await Reject(*conn,
+                          Error(ErrorCode::kBadRequest, "The request is not valid HTTP/1.1."), 11,
+                          remote);
+        }
+        break;
+      }
+      const unsigned version = parser.get().version();
+      if (parser.get()[http::field::expect] == "100-continue") {
+        if (parser.content_length() && *parser.content_length() > options_.max_body_bytes) {
+          co_await Reject(*conn,
+                          Error(ErrorCode::kBodyTooLarge,
+                                "The request body is larger than this server accepts."),
+                          version, remote);
+          break;
+        }
+        http::response<http::empty_body> cont{http::status::continue_, version};
+        if (!co_await Send(*conn, cont)) break;
+      }
+      conn->stream.expires_after(options_.read_timeout);
+      auto [bec, bn] = co_await http::async_read(conn->stream, buffer, parser, kTuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          co_await Reject(*conn,
+                          Error(ErrorCode::kBodyTooLarge,
+                                "The request body is larger than this server accepts."),
+                          version, remote);
+        } else if (bec != beast::error::timeout && bec != asio::error::operation_aborted &&
+                   bec != http::error::end_of_stream && bec != asio::error::eof) {
+          co_await Reject(*conn,
+                          Error(ErrorCode::kBadRequest, "The request is not valid HTTP/1.1."),
+                          version, remote);
+        }
+        break;
+      }
+      const auto started = std::chrono::steady_clock::now();
+      http::request<http::string_body>& req = parser.get();
+      const std::string_view target(req.target().data(), req.target().size());
+      const std::size_t q = target.find('?');
+      ApiRequest areq;
+      areq.method = ToMethod(req.method());
+      areq.path = target.substr(0, q);
+      areq.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+      const auto auth = req[http::field::authorization];
+      areq.authorization = std::string_view(auth.data(), auth.size());
+      const auto ua = req[http::field::user_agent];
+      areq.user_agent = std::string_view(ua.data(), ua.size());
+      areq.remote_ip = remote;
+      areq.body = req.body();
+
+      const RouteMatch match = api_.Resolve(areq);
+      ApiResponse response;
+      if (match.blocking) {
+        if (queued_blocking_.fetch_add(1) >= options_.max_queued_blocking) {
+          response =
+              ErrorResponse(Error(ErrorCode::kTooManyRequests, "Too many requests have been made."),
+                            api_.NewRequestId(""));
+        } else {
+          response = co_await asio::co_spawn(
+              workers_,
+              [&]() -> asio::awaitable<ApiResponse> { co_return api_.Handle(areq, match); },
+              asio::use_awaitable);
+        }
+        queued_blocking_.fetch_sub(1);
+      } else {
+        response = api_.Handle(areq, match);
+      }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+      http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+      res.set(http::field::server, "tessera");
+      res.set(http::field::content_type, response.content_type);
+      res.set(http::field::cache_control, "no-store");
+      for (const auto& [k, v] : response.headers) res.set(k, v);
+      const bool keep_alive = req.keep_alive() && !draining_.load();
+      res.keep_alive(keep_alive);
+      const std::size_t body_size = response.body.size();
+      res.body() = std::move(response.body);
+      res.prepare_payload();
+      if (req.method() == http::verb::head) res.body().clear();
+      const bool sent = co_await Send(*conn, res);
+      metrics_.RecordRequest(match.route, response.status, response.error_type, seconds);
+      log_.Write({response.request_id, req.method_string(), match.route, response.status,
+                  response.error_type, seconds, areq.body.size(), body_size, remote});
+      if (!sent || !keep_alive) break;
+      first = false;
+    }
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.socket().close(ec);
+    {
+      std::lock_guard lock(conns_mu_);
+      conns_.erase(id);
+    }
+    metrics_.ConnectionClosed();
+    MaybeFinishDrain();
+  }
+
+  HttpServerOptions options_;
+  Api& api_;
+  Metrics& metrics_;
+  AccessLog& log_;
+  asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> acceptor_strand_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  asio::strand<asio::io_context::executor_type> control_;
+  asio::signal_set signals_;        // Used on control_ only.
+  asio::steady_timer drain_timer_;  // Used on control_ only.
+  bool drain_armed_ = false;        // Used on control_ only.
+  std::atomic<bool> draining_{false};
+  std::atomic<std::size_t> queued_blocking_{0};
+  std::mutex conns_mu_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(conns_mu_)
+  std::uint64_t next_id_ = 1;                                             // GUARDED_BY(conns_mu_)
+};
+
+HttpServer::HttpServer(HttpServerOptions options, Api& api, Metrics& metrics, AccessLog& log)
+    : impl_(std::make_unique<Impl>(std::move(options), api, metrics, log)) {}
+HttpServer::~HttpServer() = default;
+Result<std::string> HttpServer::Bind() { return impl_->Bind(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace tessera::server

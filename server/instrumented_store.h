@@ -1,0 +1,91 @@
+// A store wrapper that times every call into the metrics
+// (tessera_store_operation_duration_seconds).
+#ifndef TESSERA_SERVER_INSTRUMENTED_STORE_H_
+#define TESSERA_SERVER_INSTRUMENTED_STORE_H_
+
+#include <chrono>
+
+#include "server/metrics.h"
+#include "store/forwarding_store.h"
+
+namespace tessera::server {
+
+class InstrumentedStore final : public ForwardingStore {
+ public:
+  InstrumentedStore(SessionStore& target, Metrics& metrics)
+      : ForwardingStore(target), metrics_(metrics) {}
+
+#define TESSERA_TIMED(op, call)                                                             \
+  const auto start_ = std::chrono::steady_clock::now();                                     \
+  auto result_ = call;                                                                      \
+  metrics_.RecordStore(                                                                     \
+      op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), \
+      ::tessera::internal::AsStatus(result_).ok());                                         \
+  return result_
+
+  Status Ping() override { TESSERA_TIMED("ping", ForwardingStore::Ping()); }
+  Result<std::optional<Project>> GetProject(std::string_view id) override {
+    TESSERA_TIMED("get_project", ForwardingStore::GetProject(id));
+  }
+  Result<std::vector<KeyRecord>> ListKeys(std::string_view id) override {
+    TESSERA_TIMED("list_keys", ForwardingStore::ListKeys(id));
+  }
+  Result<std::int64_t> ConfigVersion() override {
+    TESSERA_TIMED("config_version", ForwardingStore::ConfigVersion());
+  }
+  Status CreateUser(const User& u) override {
+    TESSERA_TIMED("create_user", ForwardingStore::CreateUser(u));
+  }
+  Result<std::optional<User>> GetUser(std::string_view p, std::string_view u) override {
+    TESSERA_TIMED("get_user", ForwardingStore::GetUser(p, u));
+  }
+  Result<std::optional<User>> GetUserByEmail(std::string_view p, std::string_view e) override {
+    TESSERA_TIMED("get_user_by_email", ForwardingStore::GetUserByEmail(p, e));
+  }
+  Status UpdateUser(const User& u) override {
+    TESSERA_TIMED("update_user", ForwardingStore::UpdateUser(u));
+  }
+  Result<std::vector<std::string>> DeleteUser(std::string_view p, std::string_view u,
+                                              TimePoint now) override {
+    TESSERA_TIMED("delete_user", ForwardingStore::DeleteUser(p, u, now));
+  }
+  Result<UserPage> SearchUsers(std::string_view p, const UserQuery& q,
+                               const std::optional<UserCursor>& after, int limit) override {
+    TESSERA_TIMED("search_users", ForwardingStore::SearchUsers(p, q, after, limit));
+  }
+  Status CreateSession(const SessionRecord& s) override {
+    TESSERA_TIMED("create_session", ForwardingStore::CreateSession(s));
+  }
+  Result<std::optional<SessionRecord>> GetSessionByToken(std::string_view p,
+                                                         const TokenDigest& d) override {
+    TESSERA_TIMED("get_session_by_token", ForwardingStore::GetSessionByToken(p, d));
+  }
+  Result<std::optional<SessionRecord>> GetSession(std::string_view p, std::string_view s) override {
+    TESSERA_TIMED("get_session", ForwardingStore::GetSession(p, s));
+  }
+  Result<std::vector<SessionRecord>> ListSessions(std::string_view p, std::string_view u,
+                                                  TimePoint now) override {
+    TESSERA_TIMED("list_sessions", ForwardingStore::ListSessions(p, u, now));
+  }
+  Status UpdateSession(const SessionRecord& s) override {
+    TESSERA_TIMED("update_session", ForwardingStore::UpdateSession(s));
+  }
+  Status TouchSessions(const std::vector<SessionTouch>& t) override {
+    TESSERA_TIMED("touch_sessions", ForwardingStore::TouchSessions(t));
+  }
+  Result<bool> RevokeSession(std::string_view p, std::string_view s, TimePoint now) override {
+    TESSERA_TIMED("revoke_session", ForwardingStore::RevokeSession(p, s, now));
+  }
+  Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
+    TESSERA_TIMED("delete_expired_sessions", ForwardingStore::DeleteExpiredSessions(cutoff));
+  }
+
+#undef TESSERA_TIMED
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace tessera::server
+
+#endif  // TESSERA_SERVER_INSTRUMENTED_STORE_H_

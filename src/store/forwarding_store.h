@@ -1,0 +1,101 @@
+// A SessionStore that forwards every call to another one (leveldb's EnvWrapper pattern).
+// Subclasses override what they want to observe or change: metrics timing in the server, injected
+// failures in tests.
+#ifndef TESSERA_STORE_FORWARDING_STORE_H_
+#define TESSERA_STORE_FORWARDING_STORE_H_
+
+#include "tessera/store/store.h"
+
+namespace tessera {
+
+class ForwardingStore : public SessionStore {
+ public:
+  // `target` must outlive this object.
+  explicit ForwardingStore(SessionStore& target) : target_(target) {}
+
+  Status Ping() override { return target_.Ping(); }
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override {
+    return target_.GetMeta(key);
+  }
+  Result<std::string> PutMetaIfAbsent(std::string_view key, std::string_view value) override {
+    return target_.PutMetaIfAbsent(key, value);
+  }
+  Status CreateProject(const Project& project, const std::vector<KeyRecord>& keys) override {
+    return target_.CreateProject(project, keys);
+  }
+  Result<std::optional<Project>> GetProject(std::string_view project_id) override {
+    return target_.GetProject(project_id);
+  }
+  Result<std::vector<Project>> ListProjects() override { return target_.ListProjects(); }
+  Status UpdateProjectSettings(std::string_view project_id,
+                               const ProjectSettings& settings) override {
+    return target_.UpdateProjectSettings(project_id, settings);
+  }
+  Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override {
+    return target_.ListKeys(project_id);
+  }
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override {
+    return target_.SaveKeys(project_id, records);
+  }
+  Result<std::int64_t> ConfigVersion() override { return target_.ConfigVersion(); }
+  Status CreateUser(const User& user) override { return target_.CreateUser(user); }
+  Result<std::optional<User>> GetUser(std::string_view project_id,
+                                      std::string_view user_id) override {
+    return target_.GetUser(project_id, user_id);
+  }
+  Result<std::optional<User>> GetUserByEmail(std::string_view project_id,
+                                             std::string_view email) override {
+    return target_.GetUserByEmail(project_id, email);
+  }
+  Status UpdateUser(const User& user) override { return target_.UpdateUser(user); }
+  Result<std::vector<std::string>> DeleteUser(std::string_view project_id, std::string_view user_id,
+                                              TimePoint now) override {
+    return target_.DeleteUser(project_id, user_id, now);
+  }
+  Result<UserPage> SearchUsers(std::string_view project_id, const UserQuery& query,
+                               const std::optional<UserCursor>& after, int limit) override {
+    return target_.SearchUsers(project_id, query, after, limit);
+  }
+  Status CreateSession(const SessionRecord& session) override {
+    return target_.CreateSession(session);
+  }
+  Result<std::optional<SessionRecord>> GetSessionByToken(std::string_view project_id,
+                                                         const TokenDigest& digest) override {
+    return target_.GetSessionByToken(project_id, digest);
+  }
+  Result<std::optional<SessionRecord>> GetSession(std::string_view project_id,
+                                                  std::string_view session_id) override {
+    return target_.GetSession(project_id, session_id);
+  }
+  Result<std::vector<SessionRecord>> ListSessions(std::string_view project_id,
+                                                  std::string_view user_id,
+                                                  TimePoint now) override {
+    return target_.ListSessions(project_id, user_id, now);
+  }
+  Status UpdateSession(const SessionRecord& session) override {
+    return target_.UpdateSession(session);
+  }
+  Status TouchSessions(const std::vector<SessionTouch>& touches) override {
+    return target_.TouchSessions(touches);
+  }
+  Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
+                             TimePoint now) override {
+    return target_.RevokeSession(project_id, session_id, now);
+  }
+  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override {
+    return target_.RevocationsSince(after, limit);
+  }
+  Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
+    return target_.DeleteExpiredSessions(cutoff);
+  }
+
+ protected:
+  SessionStore& target() { return target_; }
+
+ private:
+  SessionStore& target_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_STORE_FORWARDING_STORE_H_

@@ -1,0 +1,327 @@
+// The `tessera` command: the server and its administrative subcommands.
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "common/time_format.h"
+#include "server/app.h"
+#include "service/project_registry.h"
+#include "tessera/store/open_store.h"
+#include "tessera/token/key_ring.h"
+
+namespace {
+
+using namespace tessera;
+
+struct StoreFlags {
+  std::string database = "sqlite:./tessera.db";
+  std::string master_key_file;
+};
+
+void AddStoreFlags(CLI::App* cmd, StoreFlags& f) {
+  cmd->add_option("--database", f.database, "Database URL: sqlite:<file> (created if missing)")
+      ->envname("TESSERA_DATABASE")
+      ->capture_default_str();
+  cmd->add_option("--master-key-file", f.master_key_file,
+                  "File holding the master key that seals private keys and session tokens; "
+                  "created (mode 0600) on first use. Default for SQLite: <database>.master-key")
+      ->envname("TESSERA_MASTER_KEY_FILE");
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "tessera: %s\n",
+               s.message().empty() ? s.ToString().c_str() : s.message().c_str());
+  return 1;
+}
+
+struct Opened {
+  std::unique_ptr<SessionStore> store;
+  std::optional<MasterKey> key;
+};
+
+Result<Opened> Open(const StoreFlags& f) {
+  Opened o;
+  TESSERA_ASSIGN_OR_RETURN(o.store, OpenStore(f.database));
+  TESSERA_ASSIGN_OR_RETURN(std::string path, ResolveMasterKeyPath(f.database, f.master_key_file));
+  TESSERA_ASSIGN_OR_RETURN(MasterKey key, OpenMasterKey(*o.store, path, SystemRandom()));
+  o.key.emplace(std::move(key));
+  return o;
+}
+
+boost::json::object KeyJson(const KeyRecord& r, const KeyRing& ring, TimePoint now) {
+  boost::json::object o;
+  o["kid"] = r.kid;
+  o["project_id"] = r.project_id;
+  o["alg"] = AlgorithmName(r.alg);
+  o["state"] = KeyStateName(r.state);
+  o["published"] = ring.IsPublished(r, now);
+  o["created_at"] = FormatRfc3339(r.created_at);
+  o["activated_at"] = r.activated_at ? boost::json::value(FormatRfc3339(*r.activated_at)) : nullptr;
+  o["retired_at"] = r.retired_at ? boost::json::value(FormatRfc3339(*r.retired_at)) : nullptr;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Tessera: a self-hosted session service with a Stytch-compatible API.\n"
+      "Start with `tessera projects create --json`, then `tessera serve`."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tessera 0.1.0");
+
+  // --- serve ----------------------------------------------------------------------------------
+  server::ServeConfig serve;
+  StoreFlags serve_store;
+  auto* serve_cmd = app.add_subcommand(
+      "serve",
+      "Run the API server in the foreground until SIGTERM or SIGINT (then drain and exit).");
+  serve_cmd->set_config("--config", "", "Read options from this TOML/INI file (key = value)");
+  AddStoreFlags(serve_cmd, serve_store);
+  serve_cmd->add_option("--listen", serve.listen, "Address to listen on; port 0 picks a free one")
+      ->envname("TESSERA_LISTEN")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.http.io_threads, "I/O threads (0 = one per core)")
+      ->envname("TESSERA_THREADS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--workers", serve.http.workers,
+                   "Worker threads for password hashing and database writes")
+      ->envname("TESSERA_WORKERS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve.http.max_connections,
+                   "Open connections beyond this are closed at once")
+      ->envname("TESSERA_MAX_CONNECTIONS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-body-bytes", serve.http.max_body_bytes,
+                   "Largest request body (413 above)")
+      ->envname("TESSERA_MAX_BODY_BYTES")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-header-bytes", serve.http.max_header_bytes,
+                   "Largest request header block (431 above)")
+      ->envname("TESSERA_MAX_HEADER_BYTES")
+      ->capture_default_str();
+  std::int64_t read_timeout = serve.http.read_timeout.count();
+  std::int64_t idle_timeout = serve.http.idle_timeout.count();
+  std::int64_t drain_timeout = serve.http.drain_timeout.count();
+  std::int64_t jwt_reuse = serve.service.jwt_reuse.count();
+  serve_cmd->add_option("--read-timeout", read_timeout, "Seconds to receive a request once started")
+      ->envname("TESSERA_READ_TIMEOUT")
+      ->capture_default_str();
+  serve_cmd->add_option("--idle-timeout", idle_timeout, "Seconds a keep-alive connection may idle")
+      ->envname("TESSERA_IDLE_TIMEOUT")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--drain-timeout", drain_timeout,
+                   "Seconds in-flight requests get after SIGTERM before connections are cut")
+      ->envname("TESSERA_DRAIN_TIMEOUT")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--jwt-reuse-seconds", jwt_reuse,
+                   "Return the JWT minted for the same unchanged session within this many seconds "
+                   "instead of signing a new one (0 = always sign; see docs/api.md)")
+      ->envname("TESSERA_JWT_REUSE_SECONDS")
+      ->capture_default_str();
+  serve_cmd->add_option("--access-log", serve.access_log, "stdout, stderr, off, or a file path")
+      ->envname("TESSERA_ACCESS_LOG")
+      ->capture_default_str();
+  serve_cmd->add_option("--argon2-iterations", serve.argon2.iterations, "Argon2id passes")
+      ->envname("TESSERA_ARGON2_ITERATIONS")
+      ->capture_default_str();
+  serve_cmd->add_option("--argon2-memory-kib", serve.argon2.memory_kib, "Argon2id memory (KiB)")
+      ->envname("TESSERA_ARGON2_MEMORY_KIB")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--session-cache-size", serve.service.session_cache_capacity,
+                   "Sessions kept in memory")
+      ->envname("TESSERA_SESSION_CACHE_SIZE")
+      ->capture_default_str();
+
+  // --- projects -------------------------------------------------------------------------------
+  auto* projects_cmd = app.add_subcommand("projects", "Create and list projects.");
+  projects_cmd->require_subcommand(1);
+  StoreFlags projects_store;
+  std::string name = "Tessera project";
+  bool live = false, json = false, enumeration_protection = false;
+  std::string policy = "zxcvbn", jwt_alg = "RS256";
+  ProjectSettings settings;
+  auto* create_cmd = projects_cmd->add_subcommand(
+      "create", "Create a project with its first signing keys; prints its id and secret once.");
+  AddStoreFlags(create_cmd, projects_store);
+  create_cmd->add_option("--name", name, "Display name")->capture_default_str();
+  create_cmd->add_flag("--live", live, "A live project (project-live-…) instead of a test one");
+  create_cmd->add_flag("--json", json, "Print one JSON object");
+  create_cmd->add_option("--password-policy", policy, "zxcvbn or luds")
+      ->check(CLI::IsMember({"zxcvbn", "luds"}))
+      ->capture_default_str();
+  create_cmd->add_option("--luds-min-length", settings.luds_min_length, "LUDS minimum length")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  create_cmd
+      ->add_option("--luds-min-complexity", settings.luds_min_complexity,
+                   "LUDS character classes required (1-4)")
+      ->check(CLI::Range(1, 4))
+      ->capture_default_str();
+  create_cmd->add_flag("--enumeration-protection", enumeration_protection,
+                       "Answer an unknown email on passwords/authenticate exactly like a wrong "
+                       "password (same work, same error) instead of email_not_found");
+  create_cmd
+      ->add_option("--lock-threshold", settings.lock_threshold,
+                   "Failed password attempts before a user is locked")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  create_cmd
+      ->add_option("--jwt-algorithm", jwt_alg,
+                   "RS256 (the only one the Stytch SDKs verify locally), ES256 or EdDSA")
+      ->check(CLI::IsMember({"RS256", "ES256", "EdDSA"}))
+      ->capture_default_str();
+
+  auto* list_cmd = projects_cmd->add_subcommand("list", "List projects (never their secrets).");
+  AddStoreFlags(list_cmd, projects_store);
+  list_cmd->add_flag("--json", json, "Print one JSON object");
+
+  // --- keys -----------------------------------------------------------------------------------
+  auto* keys_cmd = app.add_subcommand("keys", "Inspect and rotate signing keys.");
+  keys_cmd->require_subcommand(1);
+  StoreFlags keys_store;
+  std::string project_id, kid;
+  auto* rotate_cmd = keys_cmd->add_subcommand(
+      "rotate",
+      "Activate the published next key and publish a fresh next key (docs/key_rotation.md).");
+  AddStoreFlags(rotate_cmd, keys_store);
+  rotate_cmd->add_option("--project", project_id, "Project id")->required();
+  rotate_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* keys_list_cmd = keys_cmd->add_subcommand("list", "List signing keys and their states.");
+  AddStoreFlags(keys_list_cmd, keys_store);
+  keys_list_cmd->add_option("--project", project_id, "Only this project");
+  keys_list_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* retire_cmd = keys_cmd->add_subcommand(
+      "retire", "Withdraw a next key that has never signed (the active key cannot be retired).");
+  AddStoreFlags(retire_cmd, keys_store);
+  retire_cmd->add_option("--project", project_id, "Project id")->required();
+  retire_cmd->add_option("--kid", kid, "Key id")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve_cmd->parsed()) {
+    serve.database = serve_store.database;
+    serve.master_key_file = serve_store.master_key_file;
+    serve.http.read_timeout = Seconds(read_timeout);
+    serve.http.idle_timeout = Seconds(idle_timeout);
+    serve.http.drain_timeout = Seconds(drain_timeout);
+    serve.service.jwt_reuse = Seconds(jwt_reuse);
+    return server::Serve(std::move(serve));
+  }
+
+  if (create_cmd->parsed()) {
+    auto opened = Open(projects_store);
+    if (!opened.ok()) return Fail(opened.status());
+    settings.password_policy = policy == "luds" ? PasswordPolicy::kLuds : PasswordPolicy::kZxcvbn;
+    settings.enumeration_protection = enumeration_protection;
+    settings.jwt_algorithm = *AlgorithmFromName(jwt_alg);
+    auto created = CreateProject(*opened->store, *opened->key, SystemRandom(), SystemClock().Now(),
+                                 name, live, settings);
+    if (!created.ok()) return Fail(created.status());
+    if (json) {
+      boost::json::object o{{"project_id", created->project.project_id},
+                            {"secret", created->secret},
+                            {"name", created->project.name},
+                            {"live", created->project.live}};
+      std::cout << boost::json::serialize(o) << "\n";
+    } else {
+      std::cout << "project_id: " << created->project.project_id << "\n"
+                << "secret:     " << created->secret << "\n"
+                << "The secret is shown only now; Tessera keeps only its hash.\n";
+    }
+    return 0;
+  }
+
+  if (list_cmd->parsed()) {
+    auto opened = Open(projects_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto list = opened->store->ListProjects();
+    if (!list.ok()) return Fail(list.status());
+    boost::json::array arr;
+    for (const auto& p : *list) {
+      if (json) {
+        arr.push_back(boost::json::object{{"project_id", p.project_id},
+                                          {"name", p.name},
+                                          {"live", p.live},
+                                          {"created_at", FormatRfc3339(p.created_at)}});
+      } else {
+        std::cout << p.project_id << "  " << FormatRfc3339(p.created_at) << "  " << p.name << "\n";
+      }
+    }
+    if (json) std::cout << boost::json::serialize(boost::json::object{{"projects", arr}}) << "\n";
+    return 0;
+  }
+
+  if (rotate_cmd->parsed()) {
+    auto opened = Open(keys_store);
+    if (!opened.ok()) return Fail(opened.status());
+    const TimePoint now = SystemClock().Now();
+    auto ring = RotateProjectKeys(*opened->store, *opened->key, SystemRandom(), project_id, now);
+    if (!ring.ok()) return Fail(ring.status());
+    const KeyRecord* active = ring->Active();
+    if (json) {
+      boost::json::array keys;
+      for (const auto& r : ring->records()) keys.push_back(KeyJson(r, *ring, now));
+      std::cout << boost::json::serialize(
+                       boost::json::object{{"project_id", project_id},
+                                           {"active_kid", active ? active->kid : ""},
+                                           {"keys", keys}})
+                << "\n";
+    } else {
+      std::cout << "active key: " << (active ? active->kid : "(none)") << "\n";
+    }
+    return 0;
+  }
+
+  if (keys_list_cmd->parsed()) {
+    auto opened = Open(keys_store);
+    if (!opened.ok()) return Fail(opened.status());
+    std::vector<std::string> ids;
+    if (!project_id.empty()) {
+      ids.push_back(project_id);
+    } else {
+      auto list = opened->store->ListProjects();
+      if (!list.ok()) return Fail(list.status());
+      for (const auto& p : *list) ids.push_back(p.project_id);
+    }
+    const TimePoint now = SystemClock().Now();
+    boost::json::array keys;
+    for (const auto& id : ids) {
+      auto records = opened->store->ListKeys(id);
+      if (!records.ok()) return Fail(records.status());
+      KeyRing ring(std::move(*records));
+      for (const auto& r : ring.records()) {
+        if (json) {
+          keys.push_back(KeyJson(r, ring, now));
+        } else {
+          std::cout << r.kid << "  " << AlgorithmName(r.alg) << "  " << KeyStateName(r.state)
+                    << (ring.IsPublished(r, now) ? "  published" : "  unpublished") << "  "
+                    << r.project_id << "\n";
+        }
+      }
+    }
+    if (json) std::cout << boost::json::serialize(boost::json::object{{"keys", keys}}) << "\n";
+    return 0;
+  }
+
+  if (retire_cmd->parsed()) {
+    auto opened = Open(keys_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto records = opened->store->ListKeys(project_id);
+    if (!records.ok()) return Fail(records.status());
+    KeyRing ring(std::move(*records));
+    if (Status s = ring.Retire(kid, SystemClock().Now()); !s.ok()) return Fail(s);
+    if (Status s = opened->store->SaveKeys(project_id, ring.records()); !s.ok()) return Fail(s);
+    std::cout << "retired " << kid << "\n";
+    return 0;
+  }
+  return 0;
+}
