@@ -1,0 +1,444 @@
+// The session, user and password services over a real SQLite store, with a fake clock and fake
+// randomness, so expiry, reuse windows and lockouts are tested without sleeping.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "common/base64.h"
+#include "fake_clock.h"
+#include "fake_random.h"
+#include "faulty_store.h"
+#include "service/password_service.h"
+#include "service/project_registry.h"
+#include "service/session_service.h"
+#include "service/user_service.h"
+#include "status_matchers.h"
+#include "tessera/store/sqlite_store.h"
+#include "tessera/token/jwt.h"
+
+namespace tessera {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeRandom;
+using testing::FaultyStore;
+
+constexpr char kPassword[] = "tessera unit test passphrase 7";
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(ServiceOptions{}); }
+
+  void Start(ServiceOptions options, ProjectSettings settings = {}) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tessera-svc-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = OpenSqliteStore({(dir_ / "t.db").string(), 5000, 2});
+    ASSERT_OK(store);
+    sqlite_ = std::move(*store);
+    faulty_ = std::make_unique<FaultyStore>(*sqlite_);
+    registry_ = std::make_unique<ProjectRegistry>(*faulty_, master_, clock_);
+    sessions_cache_ = std::make_unique<SessionCache>(1000);
+    users_cache_ = std::make_unique<UserCache>(1000);
+    ctx_ = std::make_unique<ServiceContext>(ServiceContext{*faulty_, *registry_, *sessions_cache_,
+                                                           *users_cache_, touches_, master_, clock_,
+                                                           random_, options});
+    sessions_ = std::make_unique<SessionService>(*ctx_);
+    users_ = std::make_unique<UserService>(*ctx_);
+    auto hasher = PasswordHasher::Create({1, 64});  // Cheap parameters for tests.
+    ASSERT_OK(hasher);
+    hasher_ = std::make_unique<PasswordHasher>(std::move(*hasher));
+    passwords_ = std::make_unique<PasswordService>(*ctx_, *hasher_, *sessions_, *users_);
+    settings.jwt_algorithm = JwtAlgorithm::kES256;  // Fast key generation.
+    auto created = CreateProject(*faulty_, master_, random_, clock_.Now(), "test", false, settings);
+    ASSERT_OK(created);
+    project_id_ = created->project.project_id;
+    secret_ = created->secret;
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::shared_ptr<const ProjectContext> Project() {
+    auto p = registry_->Get(project_id_);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return *p;
+  }
+
+  // Signs up a password user with a session of `minutes`.
+  PasswordResult SignUp(std::string email = "ada@example.com", std::int64_t minutes = 60) {
+    PasswordCreateRequest req;
+    req.email = std::move(email);
+    req.password = kPassword;
+    req.session.duration_minutes = minutes;
+    auto r = passwords_->Create(*Project(), req, clock_.Now());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return std::move(r).value();
+  }
+
+  Result<SessionResult> ByToken(const std::string& token, SessionOptions options = {}) {
+    return sessions_->AuthenticateToken(*Project(), token, options, clock_.Now());
+  }
+  Result<SessionResult> ByJwt(const std::string& jwt, SessionOptions options = {}) {
+    return sessions_->AuthenticateJwt(*Project(), jwt, options, clock_.Now());
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  FakeRandom random_;
+  MasterKey master_ = *MasterKey::FromBytes(std::array<std::uint8_t, 32>{9});
+  std::unique_ptr<SessionStore> sqlite_;
+  std::unique_ptr<FaultyStore> faulty_;
+  std::unique_ptr<ProjectRegistry> registry_;
+  std::unique_ptr<SessionCache> sessions_cache_;
+  std::unique_ptr<UserCache> users_cache_;
+  TouchQueue touches_;
+  std::unique_ptr<ServiceContext> ctx_;
+  std::unique_ptr<SessionService> sessions_;
+  std::unique_ptr<UserService> users_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::unique_ptr<PasswordService> passwords_;
+  std::string project_id_, secret_;
+};
+
+TEST_F(ServiceTest, SessionLivesUntilItsExpiryThenIsNotFound) {
+  const PasswordResult up = SignUp("a@example.com", 5);
+  ASSERT_TRUE(up.session);
+  const std::string token = up.session->session_token;
+  clock_.Advance(std::chrono::minutes(5) - std::chrono::seconds(1));
+  EXPECT_OK(ByToken(token));
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_ERROR(ByToken(token), ErrorCode::kSessionNotFound);
+  // Also after the cache dropped it: the store's copy is expired too.
+  sessions_cache_->Clear();
+  EXPECT_ERROR(ByToken(token), ErrorCode::kSessionNotFound);
+}
+
+TEST_F(ServiceTest, ExtensionMovesExpiryAndIsDurable) {
+  const PasswordResult up = SignUp("b@example.com", 5);
+  const std::string token = up.session->session_token;
+  clock_.Advance(std::chrono::minutes(4));
+  SessionOptions extend;
+  extend.duration_minutes = 10;
+  auto extended = ByToken(token, extend);
+  ASSERT_OK(extended);
+  EXPECT_EQ(extended->session->record.expires_at, clock_.Now() + std::chrono::minutes(10));
+  // The extension is in the store, not only in this process's cache.
+  sessions_cache_->Clear();
+  clock_.Advance(std::chrono::minutes(9));
+  EXPECT_OK(ByToken(token));
+  EXPECT_ERROR(ByToken(token, SessionOptions{4, std::nullopt}), ErrorCode::kInvalidSessionDuration);
+  EXPECT_ERROR(ByToken(token, SessionOptions{527041, std::nullopt}),
+               ErrorCode::kInvalidSessionDuration);
+}
+
+TEST_F(ServiceTest, ExpiredJwtRefreshesWhileTheSessionLives) {
+  const PasswordResult up = SignUp("c@example.com", 30);
+  const std::string jwt = up.session->session_jwt;
+  clock_.Advance(std::chrono::minutes(10));  // The JWT expired five minutes ago.
+  auto refreshed = ByJwt(jwt);
+  ASSERT_OK(refreshed);
+  EXPECT_NE(refreshed->session_jwt, jwt);
+  EXPECT_EQ(refreshed->session_token, up.session->session_token);  // Recovered from the seal.
+  auto keys = Project()->published_keys;
+  EXPECT_OK(VerifyJwt(refreshed->session_jwt, *keys, SessionJwtOptions(project_id_), clock_.Now()));
+  clock_.Advance(std::chrono::minutes(21));  // Now the session itself has expired.
+  EXPECT_ERROR(ByJwt(jwt), ErrorCode::kSessionNotFound);
+  // A JWT with a flipped payload byte is a JWT error, not a lookup.
+  std::string bad = jwt;
+  bad[bad.find('.') + 5] ^= 1;
+  EXPECT_FALSE(ByJwt(bad).ok());
+}
+
+TEST_F(ServiceTest, JwtIsReusedWithinTheWindowOnlyForUnchangedSessions) {
+  const PasswordResult up = SignUp("d@example.com", 60);
+  const std::string token = up.session->session_token;
+  auto first = ByToken(token);
+  ASSERT_OK(first);
+  clock_.Advance(std::chrono::seconds(4));
+  auto second = ByToken(token);
+  ASSERT_OK(second);
+  EXPECT_EQ(second->session_jwt, first->session_jwt);  // Within the 5 s window: reused.
+  clock_.Advance(std::chrono::seconds(2));
+  auto third = ByToken(token);
+  ASSERT_OK(third);
+  EXPECT_NE(third->session_jwt, first->session_jwt);  // Window passed: minted anew.
+  // A change to the session ends reuse at once.
+  clock_.Advance(std::chrono::seconds(1));
+  SessionOptions claims;
+  claims.custom_claims = boost::json::parse(R"({"plan":"pro"})");
+  auto changed = ByToken(token, claims);
+  ASSERT_OK(changed);
+  EXPECT_NE(changed->session_jwt, third->session_jwt);
+  EXPECT_EQ(changed->session->record.custom_claims.at("plan").as_string(), "pro");
+}
+
+TEST_F(ServiceTest, ReuseDisabledMintsEveryTime) {
+  ServiceOptions no_reuse;
+  no_reuse.jwt_reuse = Seconds(0);
+  TearDown();
+  Start(no_reuse);
+  const PasswordResult up = SignUp("e@example.com", 60);
+  auto a = ByToken(up.session->session_token);
+  clock_.Advance(std::chrono::seconds(1));
+  auto b = ByToken(up.session->session_token);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_NE(a->session_jwt, b->session_jwt);
+}
+
+TEST_F(ServiceTest, RevocationIsImmediateAndSurvivesTheCache) {
+  const PasswordResult up = SignUp("f@example.com", 60);
+  const std::string token = up.session->session_token;
+  ASSERT_OK(ByToken(token));  // Cached now.
+  ASSERT_OK(sessions_->Revoke(*Project(), RevokeBy::kSessionToken, token, clock_.Now()));
+  EXPECT_ERROR(ByToken(token), ErrorCode::kSessionNotFound);
+  EXPECT_ERROR(ByJwt(up.session->session_jwt), ErrorCode::kSessionNotFound);
+  EXPECT_ERROR(sessions_->Revoke(*Project(), RevokeBy::kSessionToken, token, clock_.Now()),
+               ErrorCode::kSessionNotFound);
+  // The revocation is in the ordered stream.
+  auto events = sqlite_->RevocationsSince(0, 10);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].session_id, up.session->session->record.session_id);
+}
+
+TEST_F(ServiceTest, ARacingReadCannotResurrectARevokedSession) {
+  const PasswordResult up = SignUp("g@example.com", 60);
+  const SessionRecord record = up.session->session->record;
+  sessions_cache_->Clear();
+  // A reader notes the epoch and loads the (still live) session...
+  const std::uint64_t epoch = sessions_cache_->epoch();
+  auto loaded = sqlite_->GetSessionByToken(project_id_, record.token_digest);
+  ASSERT_OK(loaded);
+  ASSERT_TRUE(loaded->has_value());
+  // ...a revocation completes meanwhile...
+  ASSERT_OK(sessions_->Revoke(*Project(), RevokeBy::kSessionId, record.session_id, clock_.Now()));
+  // ...and the reader's insert is refused.
+  sessions_cache_->Insert(MakeCachedSession(**loaded, up.session->session->user), epoch);
+  EXPECT_EQ(sessions_cache_->FindByDigest(project_id_, record.token_digest), nullptr);
+  EXPECT_ERROR(ByToken(up.session->session_token), ErrorCode::kSessionNotFound);
+}
+
+TEST_F(ServiceTest, TouchesAreQueuedOncePerSecondAndNeverMoveBackwards) {
+  const PasswordResult up = SignUp("h@example.com", 60);
+  const std::string token = up.session->session_token;
+  ASSERT_EQ(touches_.size(), 0u);
+  clock_.Advance(std::chrono::seconds(3));
+  ASSERT_OK(ByToken(token));
+  ASSERT_OK(ByToken(token));  // Same second: one queued touch.
+  EXPECT_EQ(touches_.size(), 1u);
+  std::vector<SessionTouch> batch = touches_.Drain();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch[0].last_accessed_at, clock_.Now());
+  ASSERT_OK(sqlite_->TouchSessions(batch));
+  // An older touch (e.g. from a slower node) does not move the stored value back.
+  ASSERT_OK(sqlite_->TouchSessions(
+      {{project_id_, batch[0].session_id, clock_.Now() - std::chrono::seconds(2)}}));
+  auto stored = sqlite_->GetSession(project_id_, batch[0].session_id);
+  ASSERT_OK(stored);
+  EXPECT_EQ((*stored)->last_accessed_at, clock_.Now());
+  // A failed flush is restored and retried.
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_OK(ByToken(token));
+  auto failed = touches_.Drain();
+  faulty_->Fail({"TouchSessions"});
+  EXPECT_ERROR(faulty_->TouchSessions(failed), ErrorCode::kStoreUnavailable);
+  touches_.Restore(std::move(failed));
+  EXPECT_EQ(touches_.size(), 1u);
+}
+
+TEST_F(ServiceTest, StoreFailuresSurfaceAndChangeNothing) {
+  const PasswordResult up = SignUp("i@example.com", 60);
+  const std::string token = up.session->session_token;
+  faulty_->Fail({"UpdateSession"});
+  SessionOptions extend;
+  extend.duration_minutes = 120;
+  EXPECT_ERROR(ByToken(token, extend), ErrorCode::kStoreUnavailable);
+  faulty_->Heal();
+  auto after = ByToken(token);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->session->record.expires_at,
+            up.session->session->record.expires_at);  // Not extended.
+
+  sessions_cache_->Clear();
+  faulty_->Fail({"GetSessionByToken"});
+  EXPECT_ERROR(ByToken(token), ErrorCode::kStoreUnavailable);
+  faulty_->Fail({"RevokeSession"});
+  EXPECT_ERROR(sessions_->Revoke(*Project(), RevokeBy::kSessionId,
+                                 up.session->session->record.session_id, clock_.Now()),
+               ErrorCode::kStoreUnavailable);
+  faulty_->Heal();
+  EXPECT_OK(ByToken(token));  // The failed revocation did not revoke.
+  faulty_->Fail({"CreateSession"});
+  PasswordAuthRequest login{
+      "i@example.com", kPassword, SessionOptions{60, std::nullopt}, {}, {}, {}};
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), login, clock_.Now()),
+               ErrorCode::kStoreUnavailable);
+  EXPECT_GE(faulty_->failures(), 4);
+}
+
+TEST_F(ServiceTest, PasswordLockoutWithWindowAndDuration) {
+  ProjectSettings settings;
+  settings.lock_threshold = 3;
+  settings.lock_window = Seconds(600);
+  settings.lock_duration = Seconds(900);
+  TearDown();
+  Start(ServiceOptions{}, settings);
+  SignUp("lock@example.com", 60);
+  PasswordAuthRequest wrong{"lock@example.com", "not the password", {}, {}, {}, {}};
+  PasswordAuthRequest right{"lock@example.com", kPassword, {}, {}, {}, {}};
+  // Two failures, then the first one ages out of the window: no lock.
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), wrong, clock_.Now()),
+               ErrorCode::kPasswordMismatch);
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), wrong, clock_.Now()),
+               ErrorCode::kPasswordMismatch);
+  clock_.Advance(std::chrono::seconds(601));
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), wrong, clock_.Now()),
+               ErrorCode::kPasswordMismatch);
+  EXPECT_OK(passwords_->Authenticate(*Project(), right, clock_.Now()));  // Resets the count.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_ERROR(passwords_->Authenticate(*Project(), wrong, clock_.Now()),
+                 ErrorCode::kPasswordMismatch);
+  }
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), right, clock_.Now()), ErrorCode::kUserLocked);
+  auto user =
+      users_->Get(*Project(), (*sqlite_->GetUserByEmail(project_id_, "lock@example.com"))->user_id);
+  ASSERT_OK(user);
+  EXPECT_TRUE((*user)->LockedAt(clock_.Now()));
+  clock_.Advance(std::chrono::seconds(900));
+  EXPECT_OK(passwords_->Authenticate(*Project(), right, clock_.Now()));
+}
+
+TEST_F(ServiceTest, UnknownEmailDefaultAndWithEnumerationProtection) {
+  PasswordAuthRequest unknown{"nobody@example.com", kPassword, {}, {}, {}, {}};
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), unknown, clock_.Now()),
+               ErrorCode::kEmailNotFound);
+  ProjectSettings protect;
+  protect.enumeration_protection = true;
+  TearDown();
+  Start(ServiceOptions{}, protect);
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), unknown, clock_.Now()),
+               ErrorCode::kPasswordMismatch);
+  SignUp("known@example.com");
+  PasswordAuthRequest wrong{"known@example.com", "wrong wrong wrong", {}, {}, {}, {}};
+  const Status a = passwords_->Authenticate(*Project(), unknown, clock_.Now()).status();
+  const Status b = passwords_->Authenticate(*Project(), wrong, clock_.Now()).status();
+  EXPECT_EQ(a, b);  // Same code and message: nothing distinguishes the two.
+}
+
+TEST_F(ServiceTest, WeakPasswordsAndDuplicatesAreRefused) {
+  PasswordCreateRequest weak;
+  weak.email = "w@example.com";
+  weak.password = "password";
+  EXPECT_ERROR(passwords_->Create(*Project(), weak, clock_.Now()), ErrorCode::kWeakPassword);
+  SignUp("dup@example.com");
+  PasswordCreateRequest dup;
+  dup.email = "DUP@example.com";  // Case-insensitive.
+  dup.password = kPassword;
+  EXPECT_ERROR(passwords_->Create(*Project(), dup, clock_.Now()), ErrorCode::kDuplicateEmail);
+  PasswordCreateRequest bad_email;
+  bad_email.email = "not-an-email";
+  bad_email.password = kPassword;
+  EXPECT_ERROR(passwords_->Create(*Project(), bad_email, clock_.Now()), ErrorCode::kInvalidEmail);
+}
+
+TEST_F(ServiceTest, DeletingAUserRevokesItsSessions) {
+  const PasswordResult up = SignUp("del@example.com", 60);
+  ASSERT_OK(ByToken(up.session->session_token));
+  ASSERT_OK(users_->Delete(*Project(), up.user->user.user_id, clock_.Now()));
+  EXPECT_ERROR(ByToken(up.session->session_token), ErrorCode::kSessionNotFound);
+  EXPECT_ERROR(users_->Get(*Project(), up.user->user.user_id), ErrorCode::kUserNotFound);
+  auto events = sqlite_->RevocationsSince(0, 10);
+  ASSERT_OK(events);
+  EXPECT_EQ(events->size(), 1u);
+}
+
+TEST_F(ServiceTest, UserUpdateChangesRolesInTheNextJwt) {
+  const PasswordResult up = SignUp("roles@example.com", 60);
+  UserFields f;
+  f.roles = std::vector<std::string>{"admin"};
+  ASSERT_OK(users_->Update(*Project(), up.user->user.user_id, f, clock_.Now()));
+  auto after = ByToken(up.session->session_token);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->session->user->roles, (std::vector<std::string>{"stytch_user", "admin"}));
+  auto verified = VerifyJwt(after->session_jwt, *Project()->published_keys,
+                            SessionJwtOptions(project_id_), clock_.Now());
+  ASSERT_OK(verified);
+  EXPECT_EQ(boost::json::serialize(
+                verified->claims.at("https://stytch.com/session").as_object().at("roles")),
+            R"(["stytch_user","admin"])");
+}
+
+TEST_F(ServiceTest, RotationThroughTheRegistry) {
+  const PasswordResult up = SignUp("rot@example.com", 60);
+  const std::string old_kid = Project()->signing_key->kid();
+  auto ring = RotateProjectKeys(*faulty_, master_, random_, project_id_, clock_.Now());
+  ASSERT_OK(ring);
+  ASSERT_OK(registry_->Refresh());
+  const std::string new_kid = Project()->signing_key->kid();
+  EXPECT_NE(new_kid, old_kid);
+  clock_.Advance(std::chrono::seconds(10));
+  auto fresh = ByToken(up.session->session_token);
+  ASSERT_OK(fresh);
+  auto v = VerifyJwt(fresh->session_jwt, *Project()->published_keys, SessionJwtOptions(project_id_),
+                     clock_.Now());
+  ASSERT_OK(v);
+  EXPECT_EQ(v->kid, new_kid);
+  // The JWT signed before the rotation still verifies against the published set.
+  EXPECT_OK(VerifyJwt(up.session->session_jwt, *Project()->published_keys,
+                      SessionJwtOptions(project_id_), clock_.Now()));
+}
+
+TEST_F(ServiceTest, ProjectsAreIsolated) {
+  const PasswordResult up = SignUp("iso@example.com", 60);
+  auto other = CreateProject(*faulty_, master_, random_, clock_.Now(), "other", false,
+                             ProjectSettings{.jwt_algorithm = JwtAlgorithm::kES256});
+  ASSERT_OK(other);
+  auto b = registry_->Get(other->project.project_id);
+  ASSERT_OK(b);
+  EXPECT_ERROR(sessions_->AuthenticateToken(**b, up.session->session_token, {}, clock_.Now()),
+               ErrorCode::kSessionNotFound);
+  EXPECT_FALSE(sessions_->AuthenticateJwt(**b, up.session->session_jwt, {}, clock_.Now()).ok());
+  EXPECT_ERROR(users_->Get(**b, up.user->user.user_id), ErrorCode::kUserNotFound);
+  EXPECT_ERROR(registry_->Authorize(project_id_, other->secret),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_OK(registry_->Authorize(project_id_, secret_));
+  EXPECT_ERROR(registry_->Authorize("project-test-nope", secret_),
+               ErrorCode::kUnauthorizedCredentials);
+}
+
+TEST_F(ServiceTest, SearchPagesWithACursor) {
+  for (int i = 0; i < 7; ++i) {
+    UserFields f;
+    f.email = "s" + std::to_string(i) + "@example.com";
+    ASSERT_OK(users_->Create(*Project(), f, clock_.Now()));
+    clock_.Advance(std::chrono::seconds(1));
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto result = users_->Search(*Project(), {}, cursor, 3);
+    ASSERT_OK(result);
+    EXPECT_EQ(result->total, 7);
+    for (const auto& u : result->users) seen.push_back(u.emails[0].email);
+    if (!result->next) break;
+    cursor = UserService::EncodeCursor(*result->next);
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(seen.front(), "s0@example.com");
+  EXPECT_EQ(seen.back(), "s6@example.com");
+  EXPECT_ERROR(users_->Search(*Project(), {}, "garbage!", 3), ErrorCode::kInvalidCursor);
+  UserQuery q;
+  q.filters.push_back({UserFilter::Kind::kEmailAddress, {"S3@EXAMPLE.com"}, {}, {}, false});
+  auto one = users_->Search(*Project(), q, "", 10);
+  ASSERT_OK(one);
+  ASSERT_EQ(one->users.size(), 1u);
+  EXPECT_EQ(one->users[0].emails[0].email, "s3@example.com");
+}
+
+}  // namespace
+}  // namespace tessera
