@@ -33,8 +33,8 @@ struct AccessLogEntry {
 
 class AccessLog {
  public:
-  // `target`: "stdout", "stderr", "off", or a file path (appended to). Lines are queued and written
-  // by a background thread, so a slow disk never stalls a request.
+  // `target`: "stdout", "stderr", "off", or a file path (appended to). Lines are buffered and
+  // flushed at least every second and when the process stops.
   static Result<std::unique_ptr<AccessLog>> Open(const std::string& target);
   ~AccessLog();
 

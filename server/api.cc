@@ -343,8 +343,7 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
 }
 
 std::string Api::NewRequestId(std::string_view project_id) {
-  auto id = NewId("request-id", project_id.starts_with("project-live-"), d_.random);
-  return id.ok() ? *id : std::string("request-id-test-unavailable");
+  return tessera::NewRequestId(project_id.starts_with("project-live-"));
 }
 
 // --- Routing --------------------------------------------------------------------------------
