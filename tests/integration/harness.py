@@ -214,6 +214,7 @@ class Server:
                     self._listening.set()
                 except (ValueError, KeyError):
                     pass
+        proc.stderr.close()
 
     def stderr_text(self):
         with self._lines_lock:

@@ -1,0 +1,310 @@
+"""Bad input never yields a 5xx: malformed and mistyped JSON, unknown fields, generated garbage
+for every POST route, oversized bodies and headers, malformed HTTP."""
+
+import json
+import random
+import unittest
+
+from harness import (POST_ROUTES, Case, ServerCase, parse_raw_response, raw_exchange,
+                     unique_email, STRONG_PASSWORD)
+
+# A known field of each route and the JSON type it must have; a value of any other type
+# (except null, which means "absent") must be refused with 400.
+TYPED_FIELDS = {
+    "/v1/sessions/authenticate": {"session_token": "string", "session_jwt": "string",
+                                  "session_duration_minutes": "int",
+                                  "session_custom_claims": "object",
+                                  "authorization_check": "object"},
+    "/v1/sessions/revoke": {"session_id": "string", "session_token": "string",
+                            "session_jwt": "string"},
+    "/v1/users": {"email": "string", "phone_number": "string", "external_id": "string",
+                  "name": "object", "trusted_metadata": "object", "untrusted_metadata": "object",
+                  "attributes": "object", "roles": "string_array",
+                  "create_user_as_pending": "bool"},
+    "/v1/users/search": {"cursor": "string", "limit": "int", "query": "object"},
+    "/v1/passwords": {"email": "string", "password": "string",
+                      "session_duration_minutes": "int", "session_custom_claims": "object",
+                      "name": "object", "attributes": "object"},
+    "/v1/passwords/authenticate": {"email": "string", "password": "string",
+                                   "session_token": "string", "session_jwt": "string",
+                                   "session_duration_minutes": "int",
+                                   "session_custom_claims": "object"},
+    "/v1/passwords/strength_check": {"password": "string", "email": "string"},
+}
+
+
+def random_scalar(rng):
+    return rng.choice([
+        rng.randint(-10 ** 6, 10 ** 6), rng.random() * 1000, rng.choice([True, False]),
+        "".join(chr(rng.randint(32, 0x2FF)) for _ in range(rng.randint(0, 12))),
+        None, 2 ** 70, -0.0])
+
+
+def random_value(rng, depth=0):
+    if depth >= 3 or rng.random() < 0.5:
+        return random_scalar(rng)
+    if rng.random() < 0.5:
+        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {random_key(rng): random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+def random_key(rng):
+    return "zz_" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz_\u00e9")
+                           for _ in range(rng.randint(1, 10)))
+
+
+def wrong_value(rng, kind):
+    """A non-null value that is not of `kind`."""
+    candidates = {
+        "string": [5, 1.5, True, [], ["x"], {}, {"a": "b"}],
+        "int": ["60", 60.5, True, [], [60], {}, {"n": 60}, 1e300],
+        "object": ["x", 5, True, [], [{}]],
+        "bool": ["true", 1, 0, [], {}],
+        "string_array": ["admin", 5, [1], [None], [["a"]], {"a": "b"}],
+    }[kind]
+    return rng.choice(candidates)
+
+
+def garbage_bodies(route, rng, n):
+    """n bodies that are each certainly invalid for `route`."""
+    out = []
+    fields = TYPED_FIELDS[route]
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            # Random bytes that are not whitespace-only and do not start like an object.
+            b = bytes(rng.randint(0, 255) for _ in range(rng.randint(1, 300)))
+            if b[:1] in (b"{", b" ", b"\t", b"\r", b"\n"):
+                b = b"\x01" + b
+            out.append(b)
+        elif kind == 1:
+            # A truncated object.
+            doc = json.dumps({random_key(rng): random_value(rng) for _ in range(3)})
+            out.append(doc[:rng.randint(1, len(doc) - 1)].encode())
+        elif kind == 2:
+            # Valid JSON that is not an object.
+            out.append(json.dumps(rng.choice([
+                random_scalar(rng), [random_value(rng)], [], "{}", [{}]])).encode())
+        else:
+            # An object with junk keys and one known field of the wrong type.
+            doc = {random_key(rng): random_value(rng) for _ in range(rng.randint(0, 5))}
+            name = rng.choice(sorted(fields))
+            doc[name] = wrong_value(rng, fields[name])
+            items = list(doc.items())
+            rng.shuffle(items)
+            out.append(json.dumps(dict(items)).encode())
+    return out
+
+
+class BadJsonTest(ServerCase):
+    def test_malformed_json(self):
+        for route in POST_ROUTES:
+            for body in ('{', '{"a":', '{"a" 1}', "{'a': 1}", '{"a":1,}', 'nul', '{"a":1}}',
+                         '\x00', '{"a":"\\x"}', '{"a":01}', '{"a":NaN}'):
+                with self.subTest(route=route, body=body):
+                    self.assertError(self.c.post(route, body), 400, "bad_request")
+
+    def test_json_that_is_not_an_object(self):
+        for route in POST_ROUTES:
+            for body in ('[]', '[{"session_token":"x"}]', '"text"', '5', 'true', 'null'):
+                with self.subTest(route=route, body=body):
+                    self.assertError(self.c.post(route, body), 400, "bad_request")
+        u = self.create_user()
+        self.assertError(self.c.put(f"/v1/users/{u['user_id']}", "[]"), 400, "bad_request")
+
+    def test_invalid_utf8_and_deep_nesting(self):
+        deep = '{"zz":' + "[" * 5000 + "]" * 5000 + "}"
+        for route in POST_ROUTES:
+            with self.subTest(route=route):
+                self.assertError(self.c.post(route, b'{"email":"\xff\xfe@x.com"}'), 400,
+                                 "bad_request")
+                self.assertError(self.c.post(route, deep), 400, "bad_request")
+
+    def test_wrong_types_of_known_fields(self):
+        s = self.signup()
+        cases = [
+            ("/v1/sessions/authenticate", {"session_token": s["session_token"],
+                                           "session_duration_minutes": "60"}),
+            ("/v1/sessions/authenticate", {"session_token": 5}),
+            ("/v1/sessions/authenticate", {"session_jwt": ["x"]}),
+            ("/v1/sessions/revoke", {"session_id": {"id": 1}}),
+            ("/v1/users", {"email": 5}),
+            ("/v1/users", {"email": unique_email(), "name": "Ada"}),
+            ("/v1/users", {"email": unique_email(), "name": {"first_name": 1}}),
+            ("/v1/users", {"email": unique_email(), "roles": "admin"}),
+            ("/v1/users", {"email": unique_email(), "roles": [1]}),
+            ("/v1/users", {"email": unique_email(), "create_user_as_pending": "yes"}),
+            ("/v1/users", {"email": unique_email(), "trusted_metadata": [1]}),
+            ("/v1/users/search", {"limit": "10"}),
+            ("/v1/users/search", {"cursor": 5}),
+            ("/v1/passwords", {"email": 5, "password": STRONG_PASSWORD}),
+            ("/v1/passwords", {"email": unique_email(), "password": 12345678}),
+            ("/v1/passwords", {"email": unique_email(), "password": STRONG_PASSWORD,
+                               "session_duration_minutes": "60"}),
+            ("/v1/passwords", {"email": unique_email(), "password": STRONG_PASSWORD,
+                               "attributes": {"ip_address": 5}}),
+            ("/v1/passwords/authenticate", {"email": ["a@b.co"], "password": "x"}),
+            ("/v1/passwords/strength_check", {"password": None}),
+        ]
+        for route, body in cases:
+            with self.subTest(route=route, body=body):
+                self.assertError(self.c.post(route, body), 400, "bad_request")
+        self.assertError(self.c.put(f"/v1/users/{s['user_id']}", {"external_id": 5}), 400,
+                         "bad_request")
+        # Nothing of the refused calls stuck.
+        body = self.assertSuccess(self.c.authenticate(session_token=s["session_token"]))
+        self.assertEqual(body["session"]["expires_at"], s["session"]["expires_at"])
+
+    def test_unknown_fields_are_ignored(self):
+        junk = {"telemetry_id": "t", "zz_obj": {"a": [1, {"b": None}]}, "zz_list": [1, "x"],
+                "zz_null": None, "zz_num": 1.5e300, "zz_bool": False, "zz_str": "\u2603"}
+        s = self.signup(**junk)
+        self.assertSuccess(self.c.authenticate(session_token=s["session_token"], **junk))
+        self.login(s["user"]["emails"][0]["email"], **junk)
+        self.assertSuccess(self.c.post("/v1/users/search", junk))
+        self.assertSuccess(self.c.post("/v1/passwords/strength_check",
+                                       dict(junk, password="x")))
+        u = self.create_user(**junk)
+        self.assertSuccess(self.c.put(f"/v1/users/{u['user_id']}", junk))
+        self.assertSuccess(self.c.revoke(session_token=s["session_token"], **junk))
+        # Python sends nested nulls for unset optional members.
+        self.create_user(name={"first_name": "A", "middle_name": None, "last_name": None},
+                         phone_number=None, external_id=None, trusted_metadata=None)
+
+    def test_duplicate_keys_do_not_crash(self):
+        s = self.signup()
+        body = '{"session_token":"%s","session_token":"%s"}' % ("bad", s["session_token"])
+        r = self.c.post("/v1/sessions/authenticate", body)
+        self.assertIn(r.status, (200, 400), r)
+        if r.status != 200:
+            self.assertErrorBody(r)
+
+    def test_empty_bodies(self):
+        u = self.create_user()
+        for body in (None, b"", b"   ", b"{}"):
+            with self.subTest(body=body):
+                self.assertError(self.c.request("POST", "/v1/sessions/authenticate", body=body),
+                                 400, "no_session_arguments")
+        self.assertSuccess(self.c.delete(f"/v1/users/{u['user_id']}", body=b""))
+        # A body on GET is ignored.
+        self.assertSuccess(self.c.request("GET", "/healthz", body=b"garbage", auth=None))
+
+    def test_generated_garbage_for_every_post_route(self):
+        rng = random.Random(20240611)
+        u = self.create_user()
+        routes = [("POST", r) for r in POST_ROUTES] + [("PUT", f"/v1/users/{u['user_id']}")]
+        kc = self.server.client(self.project, keep_alive=True)
+        self.addCleanup(kc.close)
+        for method, route in routes:
+            typed_route = route if route in TYPED_FIELDS else "/v1/users"
+            for i, body in enumerate(garbage_bodies(typed_route, rng, 60)):
+                r = kc.request(method, route, body=body)
+                with self.subTest(route=route, i=i, body=body[:80]):
+                    self.assertErrorBody(r)
+                    self.assertEqual(r.status, 400, r)
+        self.assertSuccess(self.c.get("/healthz", auth=None))
+
+    def test_weird_paths_and_queries(self):
+        paths = ["/v1/users/" + "a" * 3000, "/v1/users/%00", "/v1/users/%",
+                 "/v1/users/%2F..%2F", "/v1/users/%C3%A9", "/v1/users/%FF%FE",
+                 "/v1/sessions?user_id=%00", "/v1/sessions?user_id=" + "%41" * 500,
+                 "/v1/sessions?user_id=a&user_id=b", "/v1/sessions?&&==&user_id",
+                 "/v1/sessions/jwks/%zz", "/v1/sessions/jwks/" + "p" * 2000, "//v1/users",
+                 "/v1/users/search?x=1", "/healthz?%zz", "*"]
+        for path in paths:
+            with self.subTest(path=path[:60]):
+                r = self.c.get(path)
+                self.assertLess(r.status, 500, r)
+                if r.status >= 400:
+                    self.assertErrorBody(r)
+        # Raw non-ASCII bytes in the target (http.client refuses to send them).
+        for target in (b"/v1/users/\xc3\xa9", b"/v1/users/\xff", b"/v1/sessions?user_id=\xff"):
+            with self.subTest(target=target):
+                data = raw_exchange(self.server.address,
+                                    b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                                    self.project.auth().encode() + b"\r\nConnection: close\r\n\r\n")
+                status, _, body = parse_raw_response(data)
+                self.assertTrue(400 <= status < 500, data)
+                self.assertEqual(json.loads(body)["status_code"], status)
+
+
+class LimitsTest(ServerCase):
+    SERVER_ARGS = ("--max-body-bytes", "4096", "--max-header-bytes", "1024")
+
+    def test_body_just_under_the_limit(self):
+        s = self.signup()
+        body = json.dumps({"session_token": s["session_token"], "zz": "x" * 3900})
+        self.assertSuccess(self.c.post("/v1/sessions/authenticate", body))
+
+    # BUG: a body over --max-body-bytes announced by Content-Length is answered 400 bad_request
+    # "The request is not valid HTTP/1.1." instead of 413 request_body_too_large. Beast checks
+    # Content-Length against body_limit while parsing the header, so async_read_header fails with
+    # http::error::body_limit, and server/http_server.cc's header-error branch only maps
+    # header_limit (to 431); everything else becomes 400. (Chunked bodies do get 413, see below.)
+    @unittest.expectedFailure
+    def test_body_too_large(self):
+        s = self.signup()
+        body = json.dumps({"session_token": s["session_token"], "zz": "x" * 5000})
+        r = self.c.post("/v1/sessions/authenticate", body)
+        self.assertError(r, 413, "request_body_too_large")
+
+    # BUG: same cause as test_body_too_large, worse symptom: with "Expect: 100-continue" and a
+    # Content-Length over the limit the server closes the connection without any response.
+    # The header was consumed, so the buffer is empty and the `buffer.size() > 0` condition of
+    # the header-error branch in server/http_server.cc skips the Reject; the 100-continue check
+    # (which would send 413) is never reached because async_read_header already failed.
+    @unittest.expectedFailure
+    def test_body_too_large_announced_with_expect_continue(self):
+        req = (b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Expect: 100-continue\r\nContent-Length: 1000000\r\n\r\n")
+        data = raw_exchange(self.server.address, req)
+        self.assertTrue(data, "connection closed without a response")
+        status, headers, body = parse_raw_response(data)
+        self.assertEqual(status, 413)
+        err = json.loads(body)
+        self.assertEqual(err["error_type"], "request_body_too_large")
+        self.assertEqual(err["status_code"], 413)
+        self.assertNotIn("error", err)
+
+    def test_chunked_body_too_large(self):
+        chunk = b"x" * 3000
+        req = (b"POST /v1/users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 2 + b"0\r\n\r\n")
+        status, _, body = parse_raw_response(raw_exchange(self.server.address, req))
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(body)["error_type"], "request_body_too_large")
+
+    def test_headers_too_large(self):
+        req = (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"f" * 1500 + b"\r\n\r\n")
+        status, headers, body = parse_raw_response(raw_exchange(self.server.address, req))
+        self.assertEqual(status, 431)
+        err = json.loads(body)
+        self.assertEqual(set(err), {"status_code", "request_id", "error_type", "error_message",
+                                    "error_url"})
+        self.assertEqual((err["status_code"], err["error_type"]),
+                         (431, "request_headers_too_large"))
+        # Many small headers count too.
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"X-H%d: v\r\n" % i for i in range(200)) + b"\r\n"
+        status, _, _ = parse_raw_response(raw_exchange(self.server.address, req))
+        self.assertEqual(status, 431)
+        # The server is fine afterwards.
+        self.assertSuccess(self.c.get("/healthz", auth=None))
+
+    def test_malformed_http(self):
+        for req in (b"NONSENSE\r\n\r\n", b"GET /healthz HTTP/9.9\r\n\r\n",
+                    b"POST /v1/users HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+                    b"POST /v1/users HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+                    b"POST /v1/users HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                    b"GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n"):
+            with self.subTest(req=req):
+                data = raw_exchange(self.server.address, req)
+                if data:
+                    status, _, body = parse_raw_response(data)
+                    self.assertEqual(status, 400, data)
+                    self.assertEqual(json.loads(body)["error_type"], "bad_request")
+        self.assertSuccess(self.c.get("/healthz", auth=None))
+
+
+if __name__ == "__main__":
+    unittest.main()
