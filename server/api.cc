@@ -30,6 +30,13 @@ class Body {
     return s_;
   }
   void String(std::string_view k, std::string_view v) { AppendJsonString(v, Key(k)); }
+  // For values that need no escaping by construction (base64url tokens and JWTs Tessera made).
+  void Plain(std::string_view k, std::string_view v) {
+    std::string& out = Key(k);
+    out.push_back('"');
+    out += v;
+    out.push_back('"');
+  }
   void Raw(std::string_view k, std::string_view json) { Key(k) += json; }
   ApiResponse Close() {
     s_.push_back('}');
@@ -80,8 +87,8 @@ void AppendLoginMembers(Body& b, const CachedUser& user, const std::optional<Ses
                         TimePoint now) {
   if (s) {
     AppendSession(s->session->rendered, s->last_accessed_at, b.Key("session"));
-    b.String("session_jwt", s->session_jwt);
-    b.String("session_token", s->session_token);
+    b.Plain("session_jwt", s->session_jwt);
+    b.Plain("session_token", s->session_token);
   } else {
     b.Raw("session", "null");
     b.String("session_jwt", "");
@@ -434,9 +441,9 @@ RouteMatch Api::Resolve(const ApiRequest& req) const {
 ApiResponse Api::Handle(const ApiRequest& req, const RouteMatch& m) {
   const TimePoint now = d_.clock.Now();
   // The request id is of the project's kind when the caller names a live project.
-  std::optional<Credentials> creds;
-  if (auto c = ParseBasicAuth(req.authorization); c.ok()) creds = std::move(*c);
-  const std::string request_id = NewRequestId(creds ? creds->project_id : std::string_view());
+  const Result<Credentials> creds = ParseBasicAuth(req.authorization);
+  const std::string request_id =
+      NewRequestId(creds.ok() ? std::string_view(creds->project_id) : std::string_view());
   if (!m.error.ok()) {
     ApiResponse r = ErrorResponse(m.error, request_id);
     if (!m.allow.empty()) r.headers.emplace_back("Allow", m.allow);
@@ -478,8 +485,8 @@ ApiResponse Api::Handle(const ApiRequest& req, const RouteMatch& m) {
 
   // Everything else needs the project's credentials.
   auto authorized = [&]() -> Result<std::shared_ptr<const ProjectContext>> {
-    TESSERA_ASSIGN_OR_RETURN(Credentials c, ParseBasicAuth(req.authorization));
-    return d_.projects.Authorize(c.project_id, c.secret);
+    if (!creds.ok()) return creds.status();
+    return d_.projects.Authorize(creds->project_id, creds->secret);
   }();
   if (!authorized.ok()) return ErrorResponse(authorized.status(), request_id);
   const ProjectContext& project = **authorized;
@@ -487,9 +494,14 @@ ApiResponse Api::Handle(const ApiRequest& req, const RouteMatch& m) {
   auto result = [&]() -> Result<ApiResponse> {
     switch (m.route) {
       case Route::kSessionsAuthenticate: {
-        TESSERA_ASSIGN_OR_RETURN(JsonBody body, JsonBody::Parse(req.body));
-        TESSERA_ASSIGN_OR_RETURN(auto token, NonEmpty(body, "session_token"));
-        TESSERA_ASSIGN_OR_RETURN(auto jwt, NonEmpty(body, "session_jwt"));
+        // The hot path: the body is parsed into a stack arena and read without copies.
+        unsigned char arena[4096];
+        boost::json::monotonic_resource mr(arena, sizeof arena);
+        TESSERA_ASSIGN_OR_RETURN(JsonBody body, JsonBody::Parse(req.body, &mr));
+        TESSERA_ASSIGN_OR_RETURN(auto token, body.OptStringView("session_token"));
+        TESSERA_ASSIGN_OR_RETURN(auto jwt, body.OptStringView("session_jwt"));
+        if (token && token->empty()) token.reset();
+        if (jwt && jwt->empty()) jwt.reset();
         TESSERA_ASSIGN_OR_RETURN(SessionOptions options, ParseSessionOptions(body));
         TESSERA_ASSIGN_OR_RETURN(auto check, body.OptObject("authorization_check"));
         if (check) {
@@ -510,8 +522,8 @@ ApiResponse Api::Handle(const ApiRequest& req, const RouteMatch& m) {
                                    : d_.sessions.AuthenticateJwt(project, *jwt, options, now));
         Body b(request_id);
         AppendSession(s.session->rendered, s.last_accessed_at, b.Key("session"));
-        b.String("session_jwt", s.session_jwt);
-        b.String("session_token", s.session_token);
+        b.Plain("session_jwt", s.session_jwt);
+        b.Plain("session_token", s.session_token);
         AppendUserValue(*s.session->user, now, b.Key("user"));
         return b.Close();
       }

@@ -237,7 +237,6 @@ class HttpServer::Impl {
                                std::string_view remote) {
     const ApiResponse r = ErrorResponse(status, api_.NewRequestId(""));
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-    res.set(http::field::server, "tessera");
     res.set(http::field::content_type, r.content_type);
     res.keep_alive(false);
     res.body() = r.body;
@@ -343,7 +342,6 @@ class HttpServer::Impl {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
       http::response<http::string_body> res{static_cast<http::status>(response.status), version};
-      res.set(http::field::server, "tessera");
       res.set(http::field::content_type, response.content_type);
       res.set(http::field::cache_control, "no-store");
       for (const auto& [k, v] : response.headers) res.set(k, v);

@@ -10,14 +10,14 @@ Status WrongType(std::string_view name, std::string_view what) {
   return Error(ErrorCode::kBadRequest, std::string(name) + " must be " + std::string(what) + ".");
 }
 
-Result<JsonBody> JsonBody::Parse(std::string_view text) {
+Result<JsonBody> JsonBody::Parse(std::string_view text, boost::json::storage_ptr sp) {
   std::size_t i = 0;
   while (i < text.size() &&
          (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) {
     ++i;
   }
-  if (i == text.size()) return JsonBody(boost::json::object());
-  auto parsed = ParseJson(text, kMaxBodyDepth);
+  if (i == text.size()) return JsonBody(boost::json::object(sp));
+  auto parsed = ParseJson(text, kMaxBodyDepth, sp);
   if (!parsed.ok()) {
     if (parsed.status().code() == ErrorCode::kJsonTooDeep) {
       return Error(ErrorCode::kBadRequest, "The request body is nested too deeply.");
@@ -41,6 +41,13 @@ Result<std::optional<std::string>> JsonBody::OptString(std::string_view name) co
   if (v == nullptr) return std::optional<std::string>();
   if (!v->is_string()) return WrongType(name, "a string");
   return std::optional<std::string>(std::string(v->get_string()));
+}
+
+Result<std::optional<std::string_view>> JsonBody::OptStringView(std::string_view name) const {
+  const auto* v = Find(name);
+  if (v == nullptr) return std::optional<std::string_view>();
+  if (!v->is_string()) return WrongType(name, "a string");
+  return std::optional<std::string_view>(std::string_view(v->get_string()));
 }
 
 Result<std::string> JsonBody::String(std::string_view name) const {

@@ -22,10 +22,13 @@ inline constexpr std::size_t kMaxBodyDepth = 32;
 
 class JsonBody {
  public:
-  // kBadRequest when `text` is not a JSON object (or is nested beyond kMaxBodyDepth).
-  static Result<JsonBody> Parse(std::string_view text);
+  // kBadRequest when `text` is not a JSON object (or is nested beyond kMaxBodyDepth). `sp` may be a
+  // caller's arena (e.g. a stack monotonic_resource); the body must not outlive it then.
+  static Result<JsonBody> Parse(std::string_view text, boost::json::storage_ptr sp = {});
 
   Result<std::optional<std::string>> OptString(std::string_view name) const;
+  // As OptString, without copying; valid while this body lives.
+  Result<std::optional<std::string_view>> OptStringView(std::string_view name) const;
   Result<std::string> String(std::string_view name) const;  // Required.
   Result<std::optional<std::int64_t>> OptInt(std::string_view name) const;
   Result<std::optional<bool>> OptBool(std::string_view name) const;

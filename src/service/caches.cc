@@ -12,8 +12,8 @@ std::string Key(std::string_view project_id, std::string_view id) {
   return k;
 }
 
-std::string DigestKey(const TokenDigest& d) {
-  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+std::string_view DigestKey(const TokenDigest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
 }  // namespace
@@ -47,54 +47,57 @@ std::shared_ptr<const CachedSession> SessionCache::FindByDigest(std::string_view
 
 std::shared_ptr<const CachedSession> SessionCache::FindById(std::string_view project_id,
                                                             std::string_view session_id) const {
-  const std::string key = Key(project_id, session_id);
   std::lock_guard lock(mu_);
-  const auto it = by_id_.find(key);
-  return it == by_id_.end() ? nullptr : it->second;
+  const auto it = by_id_.find(session_id);
+  if (it == by_id_.end() || it->second->record.project_id != project_id) return nullptr;
+  return it->second;
 }
 
 void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint64_t epoch) {
-  const std::string key = Key(entry->record.project_id, entry->record.session_id);
+  const std::string& id = entry->record.session_id;
   std::lock_guard lock(mu_);
   // Checked under the lock that eviction also takes, so an eviction either happened before (the
   // epoch moved; we drop) or happens after (it removes what we insert). When we drop, any older
   // entry of the same session goes too: it may predate a change this caller just stored.
   if (epoch_.load(std::memory_order_acquire) != epoch) {
-    EraseLocked(key);
+    EraseLocked(id);
     return;
   }
-  if (by_id_.size() >= capacity_ && by_id_.find(key) == by_id_.end()) {
+  if (by_id_.size() >= capacity_ && by_id_.find(id) == by_id_.end()) {
     // Full: drop an arbitrary entry. Every entry can be rebuilt from the store.
-    EraseLocked(by_id_.begin()->first);
+    EraseLocked(std::string(by_id_.begin()->first));
   }
-  by_digest_[DigestKey(entry->record.token_digest)] = key;
-  by_id_[key] = std::move(entry);
+  by_digest_.insert_or_assign(std::string(DigestKey(entry->record.token_digest)), id);
+  by_id_.insert_or_assign(id, std::move(entry));
 }
 
-void SessionCache::EraseLocked(const std::string& id_key) {
-  const auto it = by_id_.find(id_key);
+void SessionCache::EraseLocked(std::string_view session_id) {
+  const auto it = by_id_.find(session_id);
   if (it == by_id_.end()) return;
-  by_digest_.erase(DigestKey(it->second->record.token_digest));
+  if (const auto d = by_digest_.find(DigestKey(it->second->record.token_digest));
+      d != by_digest_.end()) {
+    by_digest_.erase(d);
+  }
   by_id_.erase(it);
 }
 
 void SessionCache::EvictSession(std::string_view project_id, std::string_view session_id) {
-  const std::string key = Key(project_id, session_id);
   std::lock_guard lock(mu_);
   epoch_.fetch_add(1, std::memory_order_acq_rel);
-  EraseLocked(key);
+  const auto it = by_id_.find(session_id);
+  if (it != by_id_.end() && it->second->record.project_id == project_id) EraseLocked(session_id);
 }
 
 void SessionCache::EvictUser(std::string_view project_id, std::string_view user_id) {
   std::lock_guard lock(mu_);
   epoch_.fetch_add(1, std::memory_order_acq_rel);
   std::vector<std::string> doomed;
-  for (const auto& [key, entry] : by_id_) {
+  for (const auto& [id, entry] : by_id_) {
     if (entry->record.project_id == project_id && entry->record.user_id == user_id) {
-      doomed.push_back(key);
+      doomed.push_back(id);
     }
   }
-  for (const auto& key : doomed) EraseLocked(key);
+  for (const auto& id : doomed) EraseLocked(id);
 }
 
 void SessionCache::Clear() {
@@ -111,28 +114,28 @@ std::size_t SessionCache::size() const {
 
 std::shared_ptr<const CachedUser> UserCache::Find(std::string_view project_id,
                                                   std::string_view user_id) const {
-  const std::string key = Key(project_id, user_id);
   std::lock_guard lock(mu_);
-  const auto it = users_.find(key);
-  return it == users_.end() ? nullptr : it->second;
+  const auto it = users_.find(user_id);
+  if (it == users_.end() || it->second->user.project_id != project_id) return nullptr;
+  return it->second;
 }
 
 void UserCache::Insert(std::shared_ptr<const CachedUser> entry, std::uint64_t epoch) {
-  const std::string key = Key(entry->user.project_id, entry->user.user_id);
+  const std::string& id = entry->user.user_id;
   std::lock_guard lock(mu_);
   if (epoch_.load(std::memory_order_acquire) != epoch) {
-    users_.erase(key);
+    if (auto it = users_.find(id); it != users_.end()) users_.erase(it);
     return;
   }
-  if (users_.size() >= capacity_ && users_.find(key) == users_.end()) users_.erase(users_.begin());
-  users_[key] = std::move(entry);
+  if (users_.size() >= capacity_ && users_.find(id) == users_.end()) users_.erase(users_.begin());
+  users_.insert_or_assign(id, std::move(entry));
 }
 
 void UserCache::Evict(std::string_view project_id, std::string_view user_id) {
-  const std::string key = Key(project_id, user_id);
   std::lock_guard lock(mu_);
   epoch_.fetch_add(1, std::memory_order_acq_rel);
-  users_.erase(key);
+  const auto it = users_.find(user_id);
+  if (it != users_.end() && it->second->user.project_id == project_id) users_.erase(it);
 }
 
 void UserCache::Clear() {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/string_hash.h"
 #include "service/views.h"
 #include "tessera/store/store.h"
 
@@ -75,15 +76,15 @@ class SessionCache {
   std::size_t size() const;
 
  private:
-  void EraseLocked(const std::string& id_key);
+  void EraseLocked(std::string_view session_id);
 
   const std::size_t capacity_;
   mutable std::mutex mu_;
   std::atomic<std::uint64_t> epoch_{0};
-  // "<project>\n<session_id>" -> entry.
-  std::unordered_map<std::string, std::shared_ptr<const CachedSession>> by_id_;  // GUARDED_BY(mu_)
-  // Token digest (32 raw bytes) -> "<project>\n<session_id>".
-  std::unordered_map<std::string, std::string> by_digest_;  // GUARDED_BY(mu_)
+  // Session ids are random UUIDs, unique across projects; lookups still check the project.
+  StringMap<std::shared_ptr<const CachedSession>> by_id_;  // GUARDED_BY(mu_)
+  // Token digest (32 raw bytes) -> session id.
+  StringMap<std::string> by_digest_;  // GUARDED_BY(mu_)
 };
 
 class UserCache {
@@ -101,7 +102,8 @@ class UserCache {
   const std::size_t capacity_;
   mutable std::mutex mu_;
   std::atomic<std::uint64_t> epoch_{0};
-  std::unordered_map<std::string, std::shared_ptr<const CachedUser>> users_;  // GUARDED_BY(mu_)
+  // By canonical user id (a random UUID, unique across projects); lookups check the project.
+  StringMap<std::shared_ptr<const CachedUser>> users_;  // GUARDED_BY(mu_)
 };
 
 // Coalesces last_accessed_at updates: at most one pending touch per session, keeping the latest

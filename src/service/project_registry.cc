@@ -45,7 +45,7 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_
 Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_view project_id) {
   {
     std::lock_guard lock(mu_);
-    const auto it = projects_.find(std::string(project_id));
+    const auto it = projects_.find(project_id);
     if (it != projects_.end()) return it->second;
   }
   TESSERA_ASSIGN_OR_RETURN(auto loaded, Load(project_id));
@@ -66,7 +66,10 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Authorize(
     }
     return ctx.status();
   }
-  if (!crypto::ConstantTimeEquals(SecretDigest(secret), (*ctx)->project.secret_digest)) {
+  const crypto::Digest256 digest = crypto::Sha256(secret);
+  const std::string_view stored = (*ctx)->project.secret_digest;
+  if (!crypto::ConstantTimeEquals(
+          digest, std::span(reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size()))) {
     return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
   }
   return ctx;
@@ -102,7 +105,7 @@ Status ProjectRegistry::Refresh(bool force) {
 
 void ProjectRegistry::Invalidate(std::string_view project_id) {
   std::lock_guard lock(mu_);
-  projects_.erase(std::string(project_id));
+  if (auto it = projects_.find(project_id); it != projects_.end()) projects_.erase(it);
 }
 
 Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/string_hash.h"
 #include "tessera/clock.h"
 #include "tessera/crypto/master_key.h"
 #include "tessera/store/store.h"
@@ -56,10 +57,9 @@ class ProjectRegistry {
   const MasterKey& master_key_;
   const Clock& clock_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const ProjectContext>>
-      projects_;                       // GUARDED_BY(mu_)
-  std::int64_t seen_version_ = -1;     // GUARDED_BY(mu_)
-  std::uint64_t next_generation_ = 1;  // GUARDED_BY(mu_)
+  StringMap<std::shared_ptr<const ProjectContext>> projects_;  // GUARDED_BY(mu_)
+  std::int64_t seen_version_ = -1;                             // GUARDED_BY(mu_)
+  std::uint64_t next_generation_ = 1;                          // GUARDED_BY(mu_)
 };
 
 // Administrative operations shared by the CLI and tests.

@@ -83,9 +83,17 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindByJwt(
   TESSERA_ASSIGN_OR_RETURN(
       VerifiedJwt verified,
       VerifyJwt(jwt, *project.published_keys, project.refresh_options, ctx_.clock.Now()));
-  TESSERA_ASSIGN_OR_RETURN(SessionClaims claims, SessionClaimsFromJwt(verified));
-  TESSERA_ASSIGN_OR_RETURN(auto entry, FindById(project, claims.session_id));
-  if (entry->record.user_id != claims.user_id) return NotFound();
+  // Only the session id is needed: the stored session, not the JWT, is the truth about it.
+  const auto claim = verified.claims.find(kSessionClaimName);
+  const boost::json::value* id = nullptr;
+  if (claim != verified.claims.end() && claim->value().is_object()) {
+    id = claim->value().get_object().if_contains("id");
+  }
+  if (id == nullptr || !id->is_string() || id->get_string().empty()) {
+    return Error(ErrorCode::kJwtSessionClaimInvalid, "the JWT has no session id");
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto entry, FindById(project, std::string_view(id->get_string())));
+  if (entry->record.user_id != verified.subject) return NotFound();
   return entry;
 }
 
