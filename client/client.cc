@@ -1,0 +1,512 @@
+#include "tessera/client/client.h"
+
+#include <atomic>
+#include <boost/json.hpp>
+
+#include "client/jwks_cache.h"
+#include "client/verified_cache.h"
+#include "common/base64.h"
+#include "common/json.h"
+#include "common/time_format.h"
+#include "tessera/token/jwt.h"
+#include "tessera/token/session_jwt.h"
+
+namespace tessera::client {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxResponseDepth = 64;
+
+Error ArgumentError(std::string message) {
+  return Error{ErrorKind::kInvalidArgument, 0, "invalid_argument", std::move(message), ""};
+}
+
+Error ProtocolError(std::string message) {
+  return Error{ErrorKind::kProtocol, 0, "unexpected_response", std::move(message), ""};
+}
+
+std::string StringMember(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+TimePoint TimeMember(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || !v->is_string()) return TimePoint();
+  auto t = ParseRfc3339(v->get_string());
+  return t.ok() ? *t : TimePoint();
+}
+
+std::vector<std::string> StringArray(const json::object& o, std::string_view name) {
+  std::vector<std::string> out;
+  if (const auto* v = o.if_contains(name); v != nullptr && v->is_array()) {
+    for (const auto& e : v->get_array()) {
+      if (e.is_string()) out.emplace_back(e.get_string());
+    }
+  }
+  return out;
+}
+
+Session SessionFromApi(const json::object& o) {
+  Session s;
+  s.session_id = StringMember(o, "session_id");
+  s.user_id = StringMember(o, "user_id");
+  s.started_at = TimeMember(o, "started_at");
+  s.last_accessed_at = TimeMember(o, "last_accessed_at");
+  s.expires_at = TimeMember(o, "expires_at");
+  if (const auto* a = o.if_contains("attributes"); a != nullptr && a->is_object()) {
+    s.ip_address = StringMember(a->get_object(), "ip_address");
+    s.user_agent = StringMember(a->get_object(), "user_agent");
+  }
+  s.roles = StringArray(o, "roles");
+  const auto* f = o.if_contains("authentication_factors");
+  s.authentication_factors_json = f != nullptr ? json::serialize(*f) : "[]";
+  const auto* c = o.if_contains("custom_claims");
+  s.custom_claims_json = c != nullptr && c->is_object() ? json::serialize(*c) : "{}";
+  return s;
+}
+
+User UserFromApi(const json::object& o) {
+  User u;
+  u.user_id = StringMember(o, "user_id");
+  u.status = StringMember(o, "status");
+  if (const auto* e = o.if_contains("emails"); e != nullptr && e->is_array()) {
+    for (const auto& v : e->get_array()) {
+      if (!v.is_object()) continue;
+      const auto& eo = v.get_object();
+      const auto* verified = eo.if_contains("verified");
+      u.emails.push_back({StringMember(eo, "email_id"), StringMember(eo, "email"),
+                          verified != nullptr && verified->is_bool() && verified->get_bool()});
+    }
+  }
+  u.roles = StringArray(o, "roles");
+  const auto* p = o.if_contains("password");
+  u.has_password = p != nullptr && p->is_object();
+  const auto* locked = o.if_contains("is_locked");
+  u.is_locked = locked != nullptr && locked->is_bool() && locked->get_bool();
+  u.json = json::serialize(o);
+  return u;
+}
+
+Session SessionFromClaims(const SessionClaims& c) {
+  Session s;
+  s.session_id = c.session_id;
+  s.user_id = c.user_id;
+  s.started_at = c.started_at;
+  s.last_accessed_at = c.last_accessed_at;
+  s.expires_at = c.expires_at;
+  s.ip_address = c.attributes.ip_address;
+  s.user_agent = c.attributes.user_agent;
+  s.roles = c.roles;
+  s.authentication_factors_json = json::serialize(c.authentication_factors);
+  s.custom_claims_json = json::serialize(c.custom_claims);
+  return s;
+}
+
+Outcome<json::value> ParseClaimsJson(const std::optional<std::string>& text,
+                                     std::string_view name) {
+  auto v = ParseJson(*text, 16);
+  if (!v.ok() || !v->is_object()) {
+    return ArgumentError(std::string(name) + " must be a JSON object");
+  }
+  return std::move(*v);
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- Client::Impl
+// ---------------------------------------------------------------------------------
+
+class Client::Impl {
+ public:
+  explicit Impl(ClientOptions o)
+      : options_(std::move(o)),
+        clock_(options_.clock ? options_.clock
+                              : std::shared_ptr<const Clock>(&SystemClock(), [](const Clock*) {})),
+        transport_(options_.transport
+                       ? options_.transport
+                       : NewCurlTransport({options_.connect_timeout, options_.request_timeout})),
+        base_url_(options_.base_url),
+        authorization_("Basic " +
+                       Base64Encode(AsBytes(options_.project_id + ":" + options_.secret))),
+        jwks_([this] { return FetchJwksText(); }, *clock_, options_.jwks_refresh_interval,
+              options_.jwks_min_refetch_interval),
+        verified_(options_.verified_cache_capacity) {
+    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+    verify_options_ = SessionJwtOptions(options_.project_id, {base_url_});
+  }
+
+  // One API call: JSON in, JSON object out, errors typed.
+  Outcome<json::object> Call(const std::string& method, const std::string& path,
+                             const std::optional<json::object>& body) {
+    HttpRequest req;
+    req.method = method;
+    req.url = base_url_ + path;
+    req.headers = {{"Authorization", authorization_},
+                   {"Content-Type", "application/json"},
+                   {"Accept", "application/json"}};
+    if (body) req.body = json::serialize(*body);
+    auto res = transport_->Send(req);
+    if (!res.ok()) return res.error();
+    auto parsed = ParseJson(res->body, kMaxResponseDepth);
+    if (!parsed.ok() || !parsed->is_object()) {
+      return ProtocolError("HTTP " + std::to_string(res->status) +
+                           " with a body that is not a "
+                           "JSON object");
+    }
+    json::object& o = parsed->get_object();
+    if (res->status != 200) {
+      Error e;
+      e.kind = ErrorKind::kApi;
+      e.status_code = res->status;
+      e.error_type = StringMember(o, "error_type");
+      e.error_message = StringMember(o, "error_message");
+      e.request_id = StringMember(o, "request_id");
+      return e;
+    }
+    return std::move(o);
+  }
+
+  Outcome<std::string> FetchJwksText() {
+    HttpRequest req;
+    req.method = "GET";
+    req.url = base_url_ + "/v1/sessions/jwks/" + UrlEncode(options_.project_id);
+    auto res = transport_->Send(req);
+    if (!res.ok()) return res.error();
+    if (res->status != 200) {
+      return Error{ErrorKind::kApi, res->status, "jwks_unavailable",
+                   "GET JWKS answered HTTP " + std::to_string(res->status), ""};
+    }
+    return std::move(res->body);
+  }
+
+  // The time checks that apply to a verified JWT on every use, cached or not.
+  Outcome<bool> CheckTimes(std::int64_t iat, std::int64_t nbf, std::int64_t exp,
+                           std::optional<std::chrono::seconds> max_token_age,
+                           std::chrono::seconds tolerance, TimePoint now) {
+    const std::int64_t now_s = ToUnixSeconds(now);
+    const std::int64_t tol = tolerance.count();
+    if (exp <= now_s - tol) return JwtError("jwt_invalid", "the JWT has expired");
+    if (nbf > now_s + tol) return JwtError("jwt_invalid", "the JWT is not valid yet");
+    if (iat > now_s + tol) return JwtError("jwt_invalid", "the JWT was issued in the future");
+    if (max_token_age && now_s - iat >= max_token_age->count()) {
+      return Error{ErrorKind::kJwtTooOld, 0, "jwt_too_old", "the JWT is older than max_token_age",
+                   ""};
+    }
+    return true;
+  }
+
+  static Error JwtError(std::string type, std::string message) {
+    return Error{ErrorKind::kJwtInvalid, 0, std::move(type), std::move(message), ""};
+  }
+
+  Outcome<std::shared_ptr<const Session>> VerifyLocal(
+      std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
+      std::chrono::seconds tolerance) {
+    if (max_token_age && max_token_age->count() <= 0) {
+      return Error{ErrorKind::kJwtTooOld, 0, "jwt_too_old",
+                   "max_token_age 0: every JWT counts as too old", ""};
+    }
+    const TimePoint now = clock_->Now();
+    auto keys = jwks_.Get();
+    if (!keys.ok()) return keys.error();
+    std::shared_ptr<const KeySet> set = *keys;
+
+    if (auto hit = verified_.Find(jwt); hit != nullptr && set->Find(hit->kid) != nullptr) {
+      auto times = CheckTimes(hit->issued_at, hit->not_before, hit->expires_at, max_token_age,
+                              tolerance, now);
+      if (!times.ok()) return times.error();
+      verified_cache_hits_.fetch_add(1, std::memory_order_relaxed);
+      local_.fetch_add(1, std::memory_order_relaxed);
+      return hit->session;
+    }
+
+    JwtVerifyOptions opts = verify_options_;
+    opts.clock_skew = tolerance;
+    auto verified = VerifyJwt(jwt, *set, opts, now);
+    if (!verified.ok() && verified.status().code() == ErrorCode::kJwtKidUnknown) {
+      // Perhaps a key published after our last fetch: one rate-limited refetch, then retry.
+      auto fresh = jwks_.RefreshForUnknownKid(set);
+      if (fresh != set) {
+        set = fresh;
+        verified = VerifyJwt(jwt, *set, opts, now);
+      }
+    }
+    if (!verified.ok()) {
+      return JwtError("jwt_invalid", "could not verify the JWT: " +
+                                         std::string(ErrorCodeName(verified.status().code())));
+    }
+    auto claims = SessionClaimsFromJwt(*verified);
+    if (!claims.ok()) return JwtError("jwt_invalid", claims.status().message());
+    auto entry = std::make_shared<VerifiedJwtEntry>();
+    entry->token = std::string(jwt);
+    entry->kid = verified->kid;
+    entry->issued_at = verified->issued_at;
+    entry->not_before = verified->not_before;
+    entry->expires_at = verified->expires_at;
+    entry->session = std::make_shared<const Session>(SessionFromClaims(*claims));
+    auto times = CheckTimes(entry->issued_at, entry->not_before, entry->expires_at, max_token_age,
+                            tolerance, now);
+    auto session = entry->session;
+    verified_.Insert(std::move(entry));  // Cached even when too old for *this* caller's limit.
+    if (!times.ok()) return times.error();
+    local_.fetch_add(1, std::memory_order_relaxed);
+    return session;
+  }
+
+  ClientOptions options_;
+  std::shared_ptr<const Clock> clock_;
+  std::shared_ptr<Transport> transport_;
+  std::string base_url_;
+  std::string authorization_;
+  JwtVerifyOptions verify_options_;
+  JwksCache jwks_;
+  VerifiedCache verified_;
+  std::atomic<std::uint64_t> local_{0};
+  std::atomic<std::uint64_t> verified_cache_hits_{0};
+  std::atomic<std::uint64_t> api_fallbacks_{0};
+};
+
+// --- Client
+// ---------------------------------------------------------------------------------------
+
+Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  if (options.project_id.empty()) return ArgumentError("project_id is required");
+  if (options.secret.empty()) return ArgumentError("secret is required");
+  if (!options.base_url.starts_with("http://") && !options.base_url.starts_with("https://")) {
+    return ArgumentError("base_url must start with http:// or https://");
+  }
+  if (options.connect_timeout.count() <= 0 || options.request_timeout.count() <= 0) {
+    return ArgumentError("timeouts must be positive");
+  }
+  if (options.jwks_refresh_interval.count() <= 0) {
+    return ArgumentError("jwks_refresh_interval must be positive");
+  }
+  return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
+}
+
+Client::Client(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)), sessions_(*this), users_(*this), passwords_(*this) {}
+
+Client::~Client() = default;
+
+ClientStats Client::stats() const {
+  ClientStats s;
+  s.jwks_fetches = impl_->jwks_.fetches();
+  s.jwks_fetch_failures = impl_->jwks_.failures();
+  s.local_verifications = impl_->local_.load();
+  s.verified_cache_hits = impl_->verified_cache_hits_.load();
+  s.api_fallbacks = impl_->api_fallbacks_.load();
+  return s;
+}
+
+// --- Sessions
+// -------------------------------------------------------------------------------------
+
+Outcome<AuthenticateResponse> Sessions::Authenticate(const AuthenticateRequest& r) {
+  if (r.session_token.has_value() == r.session_jwt.has_value()) {
+    return ArgumentError("exactly one of session_token and session_jwt is required");
+  }
+  json::object body;
+  if (r.session_token) body["session_token"] = *r.session_token;
+  if (r.session_jwt) body["session_jwt"] = *r.session_jwt;
+  if (r.session_duration_minutes) body["session_duration_minutes"] = *r.session_duration_minutes;
+  if (r.session_custom_claims_json) {
+    auto claims = ParseClaimsJson(r.session_custom_claims_json, "session_custom_claims_json");
+    if (!claims.ok()) return claims.error();
+    body["session_custom_claims"] = std::move(*claims);
+  }
+  auto o = c_.impl().Call("POST", "/v1/sessions/authenticate", body);
+  if (!o.ok()) return o.error();
+  const auto* session = o->if_contains("session");
+  const auto* user = o->if_contains("user");
+  if (session == nullptr || !session->is_object() || user == nullptr || !user->is_object()) {
+    return ProtocolError("authenticate answered without session or user");
+  }
+  AuthenticateResponse out;
+  out.request_id = StringMember(*o, "request_id");
+  out.session = SessionFromApi(session->get_object());
+  out.session_token = StringMember(*o, "session_token");
+  out.session_jwt = StringMember(*o, "session_jwt");
+  out.user = UserFromApi(user->get_object());
+  return out;
+}
+
+Outcome<std::vector<Session>> Sessions::Get(std::string_view user_id) {
+  auto o = c_.impl().Call("GET", "/v1/sessions?user_id=" + UrlEncode(user_id), std::nullopt);
+  if (!o.ok()) return o.error();
+  std::vector<Session> out;
+  if (const auto* list = o->if_contains("sessions"); list != nullptr && list->is_array()) {
+    for (const auto& s : list->get_array()) {
+      if (s.is_object()) out.push_back(SessionFromApi(s.get_object()));
+    }
+  }
+  return out;
+}
+
+Outcome<std::string> Sessions::Revoke(const RevokeRequest& r) {
+  const int given = int{r.session_id.has_value()} + int{r.session_token.has_value()} +
+                    int{r.session_jwt.has_value()};
+  if (given != 1) {
+    return ArgumentError("exactly one of session_id, session_token and session_jwt is required");
+  }
+  json::object body;
+  if (r.session_id) body["session_id"] = *r.session_id;
+  if (r.session_token) body["session_token"] = *r.session_token;
+  if (r.session_jwt) body["session_jwt"] = *r.session_jwt;
+  auto o = c_.impl().Call("POST", "/v1/sessions/revoke", body);
+  if (!o.ok()) return o.error();
+  return StringMember(*o, "request_id");
+}
+
+Outcome<Jwks> Sessions::GetJwks() {
+  auto text = c_.impl().FetchJwksText();
+  if (!text.ok()) return text.error();
+  auto parsed = ParseJson(*text, kMaxResponseDepth);
+  if (!parsed.ok() || !parsed->is_object()) return ProtocolError("the JWKS is not a JSON object");
+  Jwks out;
+  const auto* keys = parsed->get_object().if_contains("keys");
+  if (keys == nullptr || !keys->is_array()) return ProtocolError("the JWKS has no keys array");
+  for (const auto& k : keys->get_array()) {
+    if (k.is_object()) out.kids.push_back(StringMember(k.get_object(), "kid"));
+  }
+  out.json = json::serialize(json::object{{"keys", *keys}});
+  return out;
+}
+
+Outcome<std::shared_ptr<const Session>> Sessions::AuthenticateJwtLocal(
+    std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
+    std::chrono::seconds clock_tolerance) {
+  return c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
+}
+
+Outcome<JwtAuthenticateResult> Sessions::AuthenticateJwt(
+    std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
+    std::chrono::seconds clock_tolerance) {
+  if (jwt.empty()) return ArgumentError("the JWT is empty");
+  if (!max_token_age || max_token_age->count() > 0) {
+    auto local = c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
+    if (local.ok()) {
+      return JwtAuthenticateResult{*local, std::string(jwt), VerifiedBy::kLocal, std::nullopt};
+    }
+  }
+  // Any local failure, or max_token_age 0: the server decides (spec §3.3).
+  c_.impl().api_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  AuthenticateRequest req;
+  req.session_jwt = std::string(jwt);
+  auto remote = Authenticate(req);
+  if (!remote.ok()) return remote.error();
+  JwtAuthenticateResult out;
+  out.session = std::make_shared<const Session>(remote->session);
+  out.session_jwt = remote->session_jwt;
+  out.verified_by = VerifiedBy::kApi;
+  out.api = std::move(*remote);
+  return out;
+}
+
+// --- Users
+// ----------------------------------------------------------------------------------------
+
+Outcome<CreateUserResponse> Users::Create(const CreateUserRequest& r) {
+  json::object body;
+  if (r.email) body["email"] = *r.email;
+  if (r.phone_number) body["phone_number"] = *r.phone_number;
+  if (r.first_name || r.last_name) {
+    json::object name;
+    if (r.first_name) name["first_name"] = *r.first_name;
+    if (r.last_name) name["last_name"] = *r.last_name;
+    body["name"] = std::move(name);
+  }
+  if (r.trusted_metadata_json) {
+    auto meta = ParseClaimsJson(r.trusted_metadata_json, "trusted_metadata_json");
+    if (!meta.ok()) return meta.error();
+    body["trusted_metadata"] = std::move(*meta);
+  }
+  if (r.external_id) body["external_id"] = *r.external_id;
+  auto o = c_.impl().Call("POST", "/v1/users", body);
+  if (!o.ok()) return o.error();
+  const auto* user = o->if_contains("user");
+  if (user == nullptr || !user->is_object()) return ProtocolError("users.create without user");
+  CreateUserResponse out;
+  out.request_id = StringMember(*o, "request_id");
+  out.user_id = StringMember(*o, "user_id");
+  out.email_id = StringMember(*o, "email_id");
+  out.status = StringMember(*o, "status");
+  out.user = UserFromApi(user->get_object());
+  return out;
+}
+
+Outcome<User> Users::Get(std::string_view user_id) {
+  auto o = c_.impl().Call("GET", "/v1/users/" + UrlEncode(user_id), std::nullopt);
+  if (!o.ok()) return o.error();
+  o->erase("request_id");
+  o->erase("status_code");
+  return UserFromApi(*o);
+}
+
+Outcome<std::string> Users::Delete(std::string_view user_id) {
+  auto o = c_.impl().Call("DELETE", "/v1/users/" + UrlEncode(user_id), json::object{});
+  if (!o.ok()) return o.error();
+  return StringMember(*o, "user_id");
+}
+
+// --- Passwords
+// ------------------------------------------------------------------------------------
+
+namespace {
+
+Outcome<PasswordResponse> PasswordCall(Client& c, const std::string& path,
+                                       const PasswordRequest& r) {
+  json::object body{{"email", r.email}, {"password", r.password}};
+  if (r.session_duration_minutes) body["session_duration_minutes"] = *r.session_duration_minutes;
+  if (r.session_custom_claims_json) {
+    auto claims = ParseClaimsJson(r.session_custom_claims_json, "session_custom_claims_json");
+    if (!claims.ok()) return claims.error();
+    body["session_custom_claims"] = std::move(*claims);
+  }
+  auto o = c.impl().Call("POST", path, body);
+  if (!o.ok()) return o.error();
+  const auto* user = o->if_contains("user");
+  if (user == nullptr || !user->is_object())
+    return ProtocolError("passwords answered without user");
+  PasswordResponse out;
+  out.request_id = StringMember(*o, "request_id");
+  out.user_id = StringMember(*o, "user_id");
+  out.email_id = StringMember(*o, "email_id");
+  out.session_token = StringMember(*o, "session_token");
+  out.session_jwt = StringMember(*o, "session_jwt");
+  if (const auto* s = o->if_contains("session"); s != nullptr && s->is_object()) {
+    out.session = SessionFromApi(s->get_object());
+  }
+  out.user = UserFromApi(user->get_object());
+  return out;
+}
+
+}  // namespace
+
+Outcome<PasswordResponse> Passwords::Create(const PasswordRequest& r) {
+  return PasswordCall(c_, "/v1/passwords", r);
+}
+
+Outcome<PasswordResponse> Passwords::Authenticate(const PasswordRequest& r) {
+  return PasswordCall(c_, "/v1/passwords/authenticate", r);
+}
+
+}  // namespace tessera::client

@@ -1,0 +1,69 @@
+// The SDK's JWKS cache: an immutable key-set snapshot that readers take without waiting, a
+// background refresh before it goes stale, one rate-limited refetch for an unknown kid, and the
+// last good set kept while the server cannot be reached.
+#ifndef TESSERA_CLIENT_JWKS_CACHE_H_
+#define TESSERA_CLIENT_JWKS_CACHE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "tessera/client/outcome.h"
+#include "tessera/clock.h"
+#include "tessera/token/key_set.h"
+
+namespace tessera::client {
+
+class JwksCache {
+ public:
+  // `fetch` returns the JWKS document text. `clock` times the refetch rate limit.
+  JwksCache(std::function<Outcome<std::string>()> fetch, const Clock& clock,
+            std::chrono::seconds refresh_interval, std::chrono::seconds min_refetch_interval);
+  ~JwksCache();
+
+  // The current snapshot. Only before the first successful fetch does this fetch (once, shared
+  // by every caller that arrives meanwhile); afterwards it never waits for the network.
+  Outcome<std::shared_ptr<const KeySet>> Get();
+
+  // For a kid missing from `seen`: refetches unless a fetch happened within min_refetch_interval
+  // (one fetch at a time; concurrent callers wait for it), and returns the newest snapshot.
+  std::shared_ptr<const KeySet> RefreshForUnknownKid(const std::shared_ptr<const KeySet>& seen);
+
+  std::uint64_t fetches() const { return fetches_.load(); }
+  std::uint64_t failures() const { return failures_.load(); }
+
+ private:
+  // Fetches and installs a new snapshot; the old one stays on failure.
+  Outcome<std::shared_ptr<const KeySet>> FetchLocked();
+  void StartBackgroundLocked();
+  void Background();
+
+  std::function<Outcome<std::string>()> fetch_;
+  const Clock& clock_;
+  const std::chrono::seconds refresh_interval_;
+  const std::chrono::seconds min_refetch_interval_;
+
+  std::mutex fetch_mu_;             // One fetch at a time.
+  TimePoint last_fetch_attempt_{};  // GUARDED_BY(fetch_mu_)
+
+  mutable std::mutex snapshot_mu_;          // Held only to copy or swap the pointer.
+  std::shared_ptr<const KeySet> snapshot_;  // GUARDED_BY(snapshot_mu_)
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stop_ = false;        // GUARDED_BY(bg_mu_)
+  bool bg_started_ = false;  // GUARDED_BY(fetch_mu_)
+  std::thread bg_;
+
+  std::atomic<std::uint64_t> fetches_{0};
+  std::atomic<std::uint64_t> failures_{0};
+};
+
+}  // namespace tessera::client
+
+#endif  // TESSERA_CLIENT_JWKS_CACHE_H_

@@ -1,0 +1,54 @@
+// Verified session JWTs, remembered so that a JWT seen again costs a hash lookup instead of a
+// signature check. Bounded; an entry is only a shortcut for the signature and claim parsing:
+// callers still apply the time checks (exp, nbf, max_token_age) and that the key is still
+// published, on every hit.
+#ifndef TESSERA_CLIENT_VERIFIED_CACHE_H_
+#define TESSERA_CLIENT_VERIFIED_CACHE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tessera/client/client.h"
+
+namespace tessera::client {
+
+struct VerifiedJwtEntry {
+  std::string token;  // The whole JWT: a hit must match it byte for byte.
+  std::string kid;
+  std::int64_t issued_at = 0;
+  std::int64_t not_before = 0;
+  std::int64_t expires_at = 0;
+  std::shared_ptr<const Session> session;
+};
+
+class VerifiedCache {
+ public:
+  // `capacity` 0 disables the cache.
+  explicit VerifiedCache(std::size_t capacity);
+
+  std::shared_ptr<const VerifiedJwtEntry> Find(std::string_view token) const;
+  void Insert(std::shared_ptr<const VerifiedJwtEntry> entry);
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::uint64_t, std::shared_ptr<const VerifiedJwtEntry>> entries;
+  };
+  // A fast keyed 64-bit hash of the whole token. The seed is random per cache, so nobody can
+  // aim many tokens at one bucket; equality is then checked on the full token.
+  std::uint64_t Hash(std::string_view token) const;
+
+  const std::size_t per_shard_;
+  std::uint64_t seed_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace tessera::client
+
+#endif  // TESSERA_CLIENT_VERIFIED_CACHE_H_

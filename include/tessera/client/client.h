@@ -1,0 +1,261 @@
+// The Tessera C++ backend SDK.
+//
+// Talks to a Tessera server (or anything serving the same Stytch-shaped API) and verifies session
+// JWTs locally against the project's JWKS, falling back to the API when a JWT cannot be trusted
+// locally, as Stytch's backend SDKs do (spec §3.3).
+//
+//   tessera::client::ClientOptions options;
+//   options.project_id = "project-test-...";
+//   options.secret = "secret-test-...";
+//   options.base_url = "http://127.0.0.1:8080";
+//   auto client = tessera::client::Client::Create(options);
+//   auto result = (*client)->Sessions().AuthenticateJwt(jwt, std::chrono::seconds(60));
+//   if (result.ok()) use(result->session->user_id, result->verified_by);
+//
+// One Client is meant to be shared by every thread of a process: all methods are thread-safe.
+// Nothing in these headers depends on Boost.
+#ifndef TESSERA_CLIENT_CLIENT_H_
+#define TESSERA_CLIENT_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/client/outcome.h"
+#include "tessera/client/transport.h"
+#include "tessera/clock.h"
+
+namespace tessera::client {
+
+struct ClientOptions {
+  std::string project_id;  // Required.
+  std::string secret;      // Required.
+  // Scheme, host and port, e.g. "http://127.0.0.1:8080"; a trailing slash is ignored. Required.
+  std::string base_url;
+  std::chrono::milliseconds connect_timeout{2000};  // Default: 2 s.
+  std::chrono::milliseconds request_timeout{5000};  // Default: 5 s.
+  // The key set is refreshed in the background this often. Default: 5 min.
+  std::chrono::seconds jwks_refresh_interval{300};
+  // An unknown `kid` triggers a refetch at most this often. Default: 30 s (as jose).
+  std::chrono::seconds jwks_min_refetch_interval{30};
+  // Verified JWTs remembered (a repeat costs a hash lookup, not a signature check). 0 disables.
+  // Default: 10 000.
+  std::size_t verified_cache_capacity = 10000;
+  // Injected for tests; default the system clock and a libcurl transport.
+  std::shared_ptr<const Clock> clock;
+  std::shared_ptr<Transport> transport;
+};
+
+// --- Result types (field names follow the API)
+// ----------------------------------------------------
+
+struct Session {
+  std::string session_id;
+  std::string user_id;
+  TimePoint started_at;
+  TimePoint last_accessed_at;
+  TimePoint expires_at;
+  std::string ip_address;
+  std::string user_agent;
+  std::vector<std::string> roles;
+  std::string authentication_factors_json;  // JSON array, as the server or JWT carries it.
+  std::string custom_claims_json;           // JSON object; "{}" when none.
+};
+
+struct UserEmail {
+  std::string email_id;
+  std::string email;
+  bool verified = false;
+};
+
+struct User {
+  std::string user_id;
+  std::string status;
+  std::vector<UserEmail> emails;
+  std::vector<std::string> roles;
+  bool has_password = false;
+  bool is_locked = false;
+  std::string json;  // The whole user object as the server sent it.
+};
+
+// sessions.authenticate, and the session part of every login.
+struct AuthenticateResponse {
+  std::string request_id;
+  Session session;
+  std::string session_token;
+  std::string session_jwt;
+  User user;
+};
+
+enum class VerifiedBy {
+  kLocal,  // Signature and claims checked against the cached JWKS; no network call.
+  kApi,    // The server authenticated it (and returned a fresh JWT).
+};
+
+struct JwtAuthenticateResult {
+  std::shared_ptr<const Session> session;
+  std::string session_jwt;  // The JWT passed in (local) or the fresh one the API returned.
+  VerifiedBy verified_by = VerifiedBy::kLocal;
+  std::optional<AuthenticateResponse> api;  // Set when the API answered.
+};
+
+struct AuthenticateRequest {
+  std::optional<std::string> session_token;  // Exactly one of token and JWT.
+  std::optional<std::string> session_jwt;
+  std::optional<int> session_duration_minutes;            // 5..527040: extends the session.
+  std::optional<std::string> session_custom_claims_json;  // A JSON object to merge.
+};
+
+struct RevokeRequest {
+  std::optional<std::string> session_id;  // Exactly one of the three.
+  std::optional<std::string> session_token;
+  std::optional<std::string> session_jwt;
+};
+
+struct Jwks {
+  std::string json;               // {"keys": [...]} as served.
+  std::vector<std::string> kids;  // In the order served.
+};
+
+struct CreateUserRequest {
+  std::optional<std::string> email;
+  std::optional<std::string> phone_number;
+  std::optional<std::string> first_name, last_name;
+  std::optional<std::string> trusted_metadata_json;  // JSON object.
+  std::optional<std::string> external_id;
+};
+
+struct CreateUserResponse {
+  std::string request_id;
+  std::string user_id;
+  std::string email_id;
+  std::string status;
+  User user;
+};
+
+struct PasswordRequest {
+  std::string email;
+  std::string password;
+  std::optional<int> session_duration_minutes;  // A session only when set.
+  std::optional<std::string> session_custom_claims_json;
+};
+
+struct PasswordResponse {
+  std::string request_id;
+  std::string user_id;
+  std::string email_id;       // Create only.
+  std::string session_token;  // "" when no session was requested.
+  std::string session_jwt;
+  std::optional<Session> session;
+  User user;
+};
+
+// --- Endpoints ----------------------------------------------------------------------------------
+
+class Client;
+
+class Sessions {
+ public:
+  // POST /v1/sessions/authenticate.
+  Outcome<AuthenticateResponse> Authenticate(const AuthenticateRequest& request);
+  // GET /v1/sessions?user_id=: the user's live sessions.
+  Outcome<std::vector<Session>> Get(std::string_view user_id);
+  // POST /v1/sessions/revoke. Returns the request id.
+  Outcome<std::string> Revoke(const RevokeRequest& request);
+  // GET /v1/sessions/jwks/{project_id}, fetched now (not the cache).
+  Outcome<Jwks> GetJwks();
+
+  // Verifies `jwt` locally: signature against the cached JWKS (kid, alg and key type must match),
+  // typ "JWT", issuer "stytch.com/<project_id>" or the base URL, audience = the project, nbf and
+  // exp with `clock_tolerance`. With `max_token_age`, a JWT whose iat is that old or older fails
+  // with kJwtTooOld; 0 makes every JWT too old. Never calls the API (but may fetch the JWKS on
+  // first use or for an unknown kid, at most every jwks_min_refetch_interval).
+  // The session is shared with the verified-JWT cache (immutable), so a repeat costs no copy.
+  Outcome<std::shared_ptr<const Session>> AuthenticateJwtLocal(
+      std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
+      std::chrono::seconds clock_tolerance = std::chrono::seconds(0));
+
+  // Local verification first; on any local failure (expired, too old, unknown key, bad
+  // signature, no JWKS) the API decides (POST /v1/sessions/authenticate with the JWT). A
+  // max_token_age of 0 goes straight to the API. `verified_by` says which path answered.
+  Outcome<JwtAuthenticateResult> AuthenticateJwt(
+      std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
+      std::chrono::seconds clock_tolerance = std::chrono::seconds(0));
+
+ private:
+  friend class Client;
+  explicit Sessions(Client& c) : c_(c) {}
+  Client& c_;
+};
+
+class Users {
+ public:
+  Outcome<CreateUserResponse> Create(const CreateUserRequest& request);  // POST /v1/users
+  Outcome<User> Get(std::string_view user_id);                           // GET /v1/users/{id}
+  Outcome<std::string> Delete(std::string_view user_id);  // DELETE; returns the user id.
+
+ private:
+  friend class Client;
+  explicit Users(Client& c) : c_(c) {}
+  Client& c_;
+};
+
+class Passwords {
+ public:
+  Outcome<PasswordResponse> Create(const PasswordRequest& request);        // POST /v1/passwords
+  Outcome<PasswordResponse> Authenticate(const PasswordRequest& request);  // .../authenticate
+
+ private:
+  friend class Client;
+  explicit Passwords(Client& c) : c_(c) {}
+  Client& c_;
+};
+
+// Counters for tests and monitoring.
+struct ClientStats {
+  std::uint64_t jwks_fetches = 0;  // Successful key-set fetches.
+  std::uint64_t jwks_fetch_failures = 0;
+  std::uint64_t local_verifications = 0;  // JWTs accepted locally (cache hits included).
+  std::uint64_t verified_cache_hits = 0;
+  std::uint64_t api_fallbacks = 0;  // AuthenticateJwt calls answered by the API.
+};
+
+class Client {
+ public:
+  // Checks the options (kInvalidArgument naming the bad one). Does no I/O: the JWKS is fetched on
+  // first local verification.
+  static Outcome<std::unique_ptr<Client>> Create(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  class Sessions& Sessions() {
+    return sessions_;
+  }
+  class Users& Users() {
+    return users_;
+  }
+  class Passwords& Passwords() {
+    return passwords_;
+  }
+
+  ClientStats stats() const;
+
+  class Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  class Sessions sessions_;
+  class Users users_;
+  class Passwords passwords_;
+};
+
+}  // namespace tessera::client
+
+#endif  // TESSERA_CLIENT_CLIENT_H_

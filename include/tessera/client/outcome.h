@@ -1,0 +1,68 @@
+// Outcome<T>: what every SDK call returns, a value or a typed Error.
+#ifndef TESSERA_CLIENT_OUTCOME_H_
+#define TESSERA_CLIENT_OUTCOME_H_
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace tessera::client {
+
+enum class ErrorKind {
+  kApi,              // The server answered with an error body (status_code, error_type, ...).
+  kTransport,        // No answer: connection refused, reset, DNS, TLS.
+  kTimeout,          // The connect or request timeout passed.
+  kProtocol,         // The server answered something that is not the API's JSON.
+  kJwtInvalid,       // Local verification failed (signature, claims, unknown key, malformed).
+  kJwtTooOld,        // Local verification passed but the JWT is older than max_token_age.
+  kJwksUnavailable,  // No key set could be fetched and none was cached.
+  kInvalidArgument,  // The call was made with arguments the SDK refuses before any I/O.
+};
+
+// A failed call. For kApi the members mirror the server's error body; for other kinds
+// `error_type` is a short SDK code ("connection_failed", "jwt_invalid", "jwt_too_old", ...) and
+// `status_code` is 0.
+struct Error {
+  ErrorKind kind = ErrorKind::kApi;
+  int status_code = 0;
+  std::string error_type;
+  std::string error_message;
+  std::string request_id;
+};
+
+template <typename T>
+class [[nodiscard]] Outcome {
+ public:
+  Outcome(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT
+  Outcome(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  // REQUIRES: ok().
+  T& value() & { return Checked(); }
+  const T& value() const& { return const_cast<Outcome*>(this)->Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &const_cast<Outcome*>(this)->Checked(); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return const_cast<Outcome*>(this)->Checked(); }
+
+  // REQUIRES: !ok().
+  const Error& error() const {
+    if (ok()) std::abort();
+    return std::get<1>(v_);
+  }
+
+ private:
+  T& Checked() {
+    if (!ok()) std::abort();
+    return std::get<0>(v_);
+  }
+  std::variant<T, Error> v_;
+};
+
+}  // namespace tessera::client
+
+#endif  // TESSERA_CLIENT_OUTCOME_H_
