@@ -1,0 +1,1022 @@
+// Compatibility of the tessera server with the official Stytch Node SDK (npm `stytch`), unmodified.
+//
+// The SDK version is pinned exactly in package.json / package-lock.json (`npm ci` in this folder;
+// scripts/test.sh does it before ctest). The script starts the real `tessera` binary (path in the
+// environment variable TESSERA_BIN) on a fresh SQLite database in a temporary folder, creates two
+// projects, and drives it through
+// `new stytch.Client({project_id, secret, env: "http://127.0.0.1:PORT/"})`.
+// `env`, not `custom_base_url`: the SDK rejects a non-https custom_base_url (spec §1.1).
+//
+// Every scenario asserts concrete values of what the SDK returns or throws: sign-up and sign-in,
+// authenticate by token and by JWT, local JWT verification against the server's JWKS (the SDK
+// fetches it itself through jose), the local/remote choice of authenticateJwt (proved with the
+// server's request counters in /metrics), custom claims, users get/search/searchAll, revoke, user
+// delete, isolation between two projects, the error shape the SDK surfaces, and a key rotation
+// while the server runs (old JWTs keep verifying, new ones carry the new kid, jose refetches on an
+// unknown kid). The last test stops the server with SIGTERM and requires exit status 0, so a
+// sanitizer report at shutdown fails the run.
+//
+// Usage: TESSERA_BIN=/path/to/tessera node stytch_node_compat.mjs
+// Output: node's test runner (TAP); exit status non-zero if anything failed.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// --- The SDK: the pinned version from this folder's node_modules, or a loud failure -----------
+
+function die(message) {
+  console.error(`stytch_node_compat: ${message}`);
+  process.exit(1);
+}
+
+const pinned = JSON.parse(readFileSync(path.join(here, 'package.json'), 'utf8')).dependencies
+  ?.stytch;
+const installedManifest = path.join(here, 'node_modules', 'stytch', 'package.json');
+if (!existsSync(installedManifest)) {
+  die(
+    `the npm package "stytch" is not installed in ${here}/node_modules.\n` +
+      `Run \`npm ci\` in ${here} (scripts/test.sh does this before ctest). ` +
+      'A compatibility test that cannot load the SDK fails; it never passes silently.',
+  );
+}
+const installed = JSON.parse(readFileSync(installedManifest, 'utf8')).version;
+if (installed !== pinned) {
+  die(
+    `node_modules holds stytch ${installed} but package.json pins ${pinned}; run \`npm ci\` in ${here}.`,
+  );
+}
+const stytch = createRequire(path.join(here, 'package.json'))('stytch');
+const { Client, StytchError, ClientError } = stytch;
+
+const TESSERA_BIN = process.env.TESSERA_BIN;
+if (!TESSERA_BIN || !existsSync(TESSERA_BIN)) {
+  die(`TESSERA_BIN must name the tessera binary (got ${JSON.stringify(TESSERA_BIN ?? null)}).`);
+}
+
+// The SDK warns on every Client built with a custom `env`; that is expected here.
+const originalWarn = console.warn;
+console.warn = (...args) => {
+  if (typeof args[0] === 'string' && args[0].includes("Using a custom 'env' value")) return;
+  originalWarn(...args);
+};
+
+const execFileP = promisify(execFile);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// --- The server --------------------------------------------------------------------------------
+
+// tessera runs under a small sh that holds the read end of a pipe from this process: when this
+// process exits for any reason, even SIGKILL, the pipe closes, `read` returns and the shell sends
+// SIGTERM to the server, so no server outlives the test. The shell's exit status is the server's.
+const WATCHDOG =
+  '"$0" "$@" </dev/null & pid=$!; echo "$pid"; read _line; kill -TERM "$pid" 2>/dev/null; wait "$pid"';
+
+const work = mkdtempSync(path.join(tmpdir(), 'tessera-compat-'));
+const dbFile = path.join(work, 'tessera.db');
+const database = `sqlite:${dbFile}`;
+const server = { child: null, pid: null, exited: null, stderr: [], base: null, port: null };
+
+async function tesseraCli(...args) {
+  try {
+    const { stdout } = await execFileP(TESSERA_BIN, [...args, '--database', database], {
+      timeout: 120_000,
+    });
+    return stdout;
+  } catch (error) {
+    throw new Error(`tessera ${args.join(' ')} failed: ${error.message}\n${error.stderr ?? ''}`);
+  }
+}
+
+async function createProject(name) {
+  const out = JSON.parse(await tesseraCli('projects', 'create', '--name', name, '--json'));
+  assert.match(out.project_id, /^project-test-[0-9a-f-]{36}$/);
+  assert.equal(typeof out.secret, 'string');
+  return out;
+}
+
+function startServer() {
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      WATCHDOG,
+      TESSERA_BIN,
+      'serve',
+      '--database',
+      database,
+      '--listen',
+      '127.0.0.1:0',
+      '--access-log',
+      'off',
+      '--argon2-memory-kib',
+      '1024',
+      '--argon2-iterations',
+      '1',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  server.child = child;
+  server.exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.once('data', (d) => {
+    server.pid = Number.parseInt(d, 10);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`tessera did not log "listening" within 90 s:\n${server.stderr.join('\n')}`),
+        ),
+      90_000,
+    );
+    let pending = '';
+    child.stderr.on('data', (chunk) => {
+      pending += chunk;
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        server.stderr.push(line);
+        process.stderr.write(`[tessera] ${line}\n`);
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening' && typeof entry.address === 'string') {
+            clearTimeout(timer);
+            resolve(entry.address);
+          }
+        } catch {
+          // Not a JSON log line (e.g. a sanitizer report): kept for the failure message.
+        }
+      }
+    });
+    server.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `tessera exited early (code ${code}, signal ${signal}):\n${server.stderr.join('\n')}`,
+        ),
+      );
+    });
+  });
+}
+
+// Closes the watchdog's pipe (the shell then sends SIGTERM) and waits for the exit status.
+async function stopServer() {
+  if (!server.child || server.child.exitCode !== null || server.child.signalCode !== null) {
+    return server.exited ? server.exited : null;
+  }
+  server.child.stdin.end();
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), 60_000);
+  });
+  const result = await Promise.race([server.exited, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    if (server.pid) {
+      try {
+        process.kill(server.pid, 'SIGKILL');
+      } catch {}
+    }
+    server.child.kill('SIGKILL');
+    return { code: null, signal: 'SIGKILL (drain timed out)' };
+  }
+  return result;
+}
+
+process.on('exit', () => {
+  if (
+    server.pid &&
+    server.child &&
+    server.child.exitCode === null &&
+    server.child.signalCode === null
+  ) {
+    try {
+      process.kill(server.pid, 'SIGTERM');
+    } catch {}
+  }
+});
+
+// --- Helpers -----------------------------------------------------------------------------------
+
+const TOKEN_RE = /^[A-Za-z0-9_-]{44}$/;
+const REQUEST_ID_RE =
+  /^request-id-test-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const SESSION_CLAIM = 'https://stytch.com/session';
+
+// 24 random printable ASCII characters, as the SDK's own integration tests make passwords.
+function randomPassword() {
+  let s = '';
+  for (let i = 0; i < 24; i++) s += String.fromCharCode(randomInt(0x20, 0x7f));
+  return s;
+}
+const randomEmail = (tag) => `compat-${tag}-${randomBytes(6).toString('hex')}@example.com`;
+
+function decodeJwt(jwt) {
+  assert.equal(typeof jwt, 'string');
+  const parts = jwt.split('.');
+  assert.equal(parts.length, 3, `a JWT has three parts: ${jwt}`);
+  return {
+    header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
+  };
+}
+
+// The envelope of every success body (spec §1.4).
+function assertSuccess(res) {
+  assert.equal(res.status_code, 200);
+  assert.match(res.request_id, REQUEST_ID_RE);
+}
+
+// What a StytchError thrown by the SDK must carry (spec §1.3, §5.1): the Stytch mapping, never
+// the OAuth2 one (which the SDK takes when the body has an `error` key).
+function assertErrorShape(err, status, type) {
+  assert.ok(
+    err instanceof StytchError,
+    `expected a StytchError, got ${err?.constructor?.name}: ${err?.message}`,
+  );
+  const body = JSON.parse(err.message);
+  assert.ok(!('error' in body), `error body must not have an "error" key: ${err.message}`);
+  assert.equal(err.status_code, status, err.message);
+  assert.equal(err.error_type, type, err.message);
+  assert.equal(body.status_code, status);
+  assert.match(err.request_id, REQUEST_ID_RE);
+  assert.equal(err.request_id, body.request_id);
+  assert.equal(typeof err.error_message, 'string');
+  assert.ok(err.error_message.length > 0, 'error_message is empty');
+  assert.equal(typeof err.error_url, 'string');
+  assert.ok(err.error_url.includes(type), `error_url ${err.error_url} names the error type`);
+}
+
+async function rejectsStytch(promise, status, type) {
+  let err;
+  try {
+    const value = await promise;
+    assert.fail(
+      `expected StytchError ${status} ${type}, got success: ${JSON.stringify(value).slice(0, 300)}`,
+    );
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    err = e;
+  }
+  assertErrorShape(err, status, type);
+  return err;
+}
+
+async function rejectsClient(promise, code) {
+  let err;
+  try {
+    const value = await promise;
+    assert.fail(
+      `expected ClientError ${code}, got success: ${JSON.stringify(value).slice(0, 300)}`,
+    );
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    err = e;
+  }
+  assert.ok(
+    err instanceof ClientError,
+    `expected a ClientError, got ${err?.constructor?.name}: ${err?.message}`,
+  );
+  assert.equal(err.code, code, err.message);
+  return err;
+}
+
+// Requests the server counted for one route (all statuses), read from its Prometheus endpoint.
+async function requestCount(route) {
+  const res = await fetch(`${server.base}metrics`);
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const m = /^tessera_http_requests_total\{route="([^"]*)",status="[^"]*"\} (\d+)$/.exec(line);
+    if (m && m[1] === route) n += Number(m[2]);
+  }
+  return n;
+}
+// The server counts a request just after sending its response, so a count read right after a
+// call may not include it yet: baselines are read once in-flight counts have settled, and an
+// expected count is waited for (and then checked again for extra requests).
+async function settledCount(route) {
+  await sleep(200);
+  return requestCount(route);
+}
+async function expectCount(route, expected, message) {
+  const deadline = Date.now() + 5000;
+  while ((await requestCount(route)) < expected && Date.now() < deadline) await sleep(50);
+  assert.equal(await settledCount(route), expected, message);
+}
+const AUTHENTICATE_ROUTE = 'POST /v1/sessions/authenticate';
+const JWKS_ROUTE = 'GET /v1/sessions/jwks/{project_id}';
+
+// --- Shared state, filled in order -------------------------------------------------------------
+
+const A = {}; // project A: { project_id, secret }
+const B = {};
+let client; // project A, env with a trailing slash
+let clientB; // project B, env without one: both forms are what apps write
+let rotationClient; // project A; fetches the JWKS once early and keeps it for the rotation test
+let rotationClientFetchedAt = 0;
+const alice = {}; // the user signed up in scenario 1
+
+before(async () => {
+  Object.assign(A, await createProject('compat A'));
+  Object.assign(B, await createProject('compat B'));
+  const address = await startServer();
+  server.base = `http://${address}/`;
+  client = new Client({ project_id: A.project_id, secret: A.secret, env: server.base });
+  clientB = new Client({ project_id: B.project_id, secret: B.secret, env: `http://${address}` });
+  rotationClient = new Client({ project_id: A.project_id, secret: A.secret, env: server.base });
+});
+
+after(async () => {
+  await stopServer();
+  rmSync(work, { recursive: true, force: true });
+});
+
+// --- 1. Sign-up ---------------------------------------------------------------------------------
+
+test('1. passwords.create signs a user up with a 60-minute session', async (t) => {
+  t.diagnostic(`Stytch Node SDK ${installed}, node ${process.version}, server ${server.base}`);
+  alice.email = randomEmail('alice');
+  alice.password = randomPassword();
+  const before = Date.now();
+  const res = await client.passwords.create({
+    email: alice.email,
+    password: alice.password,
+    session_duration_minutes: 60,
+  });
+  assertSuccess(res);
+  assert.match(res.user_id, /^user-test-[0-9a-f-]{36}$/);
+  assert.match(res.email_id, /^email-test-[0-9a-f-]{36}$/);
+  assert.match(res.session_token, TOKEN_RE);
+  assert.equal(res.session_token.length, 44);
+  assert.equal(res.session.user_id, res.user_id);
+  assert.match(res.session.session_id, /^session-test-[0-9a-f-]{36}$/);
+  assert.match(res.session.started_at, RFC3339_RE);
+  assert.match(res.session.expires_at, RFC3339_RE);
+  const lifetime = Date.parse(res.session.expires_at) - before;
+  assert.ok(
+    lifetime > 59 * 60_000 && lifetime <= 61 * 60_000,
+    `expires_at ${res.session.expires_at}`,
+  );
+  assert.deepEqual(res.session.roles, ['stytch_user']);
+  assert.deepEqual(res.session.custom_claims, {});
+  assert.equal(res.session.authentication_factors.length, 1);
+  assert.equal(res.session.authentication_factors[0].type, 'password');
+  assert.equal(res.session.authentication_factors[0].delivery_method, 'knowledge');
+  assert.equal(res.user.user_id, res.user_id);
+  assert.deepEqual(
+    res.user.emails.map((e) => e.email),
+    [alice.email],
+  );
+  assert.equal(res.user.emails[0].email_id, res.email_id);
+
+  // The JWT: what every SDK's local verification needs (spec §3, §6.2, §6.14).
+  const { header, payload } = decodeJwt(res.session_jwt);
+  assert.equal(header.alg, 'RS256');
+  assert.equal(header.typ, 'JWT');
+  assert.match(header.kid, /^jwk-test-[0-9a-f-]{36}$/);
+  assert.equal(payload.iss, `stytch.com/${A.project_id}`);
+  assert.deepEqual(payload.aud, [A.project_id]);
+  assert.equal(payload.sub, res.user_id);
+  assert.equal(payload.exp, payload.iat + 300);
+  assert.equal(payload.nbf, payload.iat);
+  assert.ok(!('jti' in payload), 'no jti (Go would surface it as a custom claim)');
+  assert.equal(payload[SESSION_CLAIM].id, res.session.session_id);
+
+  Object.assign(alice, {
+    user_id: res.user_id,
+    email_id: res.email_id,
+    session_id: res.session.session_id,
+    session_token: res.session_token,
+    session_jwt: res.session_jwt,
+    kid: header.kid,
+  });
+
+  // The rotation client fetches the JWKS now and keeps it (jose caches it for 10 minutes and
+  // refetches on an unknown kid only 30 s after its last fetch); scenario 13 relies on that.
+  const jwksBefore = await settledCount(JWKS_ROUTE);
+  const local = await rotationClient.sessions.authenticateJwtLocal({
+    session_jwt: res.session_jwt,
+  });
+  rotationClientFetchedAt = Date.now();
+  assert.equal(local.session_id, alice.session_id);
+  await expectCount(JWKS_ROUTE, jwksBefore + 1, 'the SDK fetched the JWKS once');
+});
+
+// --- 2. Sign-in ---------------------------------------------------------------------------------
+
+test('2. passwords.authenticate signs in; wrong password and unknown email fail as Stytch does', async () => {
+  const res = await client.passwords.authenticate({
+    email: alice.email,
+    password: alice.password,
+    session_duration_minutes: 60,
+  });
+  assertSuccess(res);
+  assert.equal(res.user_id, alice.user_id);
+  assert.equal(res.user.user_id, alice.user_id);
+  assert.match(res.session_token, TOKEN_RE);
+  assert.notEqual(res.session_token, alice.session_token, 'a sign-in starts a new session');
+  assert.notEqual(res.session.session_id, alice.session_id);
+  assert.equal(res.session.user_id, alice.user_id);
+  assert.equal(decodeJwt(res.session_jwt).payload.sub, alice.user_id);
+  alice.second_session_id = res.session.session_id;
+  alice.second_session_token = res.session_token;
+
+  await rejectsStytch(
+    client.passwords.authenticate({
+      email: alice.email,
+      password: `${alice.password}x`,
+      session_duration_minutes: 60,
+    }),
+    401,
+    'unauthorized_credentials',
+  );
+  await rejectsStytch(
+    client.passwords.authenticate({
+      email: randomEmail('nobody'),
+      password: alice.password,
+      session_duration_minutes: 60,
+    }),
+    404,
+    'email_not_found',
+  );
+
+  // Without session_duration_minutes no session is created (spec §2.0.4).
+  const noSession = await client.passwords.authenticate({
+    email: alice.email,
+    password: alice.password,
+  });
+  assertSuccess(noSession);
+  assert.equal(noSession.user_id, alice.user_id);
+  assert.equal(noSession.session_token, '');
+  assert.equal(noSession.session_jwt, '');
+  assert.ok(noSession.session == null);
+});
+
+// --- 3. Authenticate by token ------------------------------------------------------------------
+
+test('3. sessions.authenticate by session_token echoes the token with a fresh JWT', async (t) => {
+  const res = await client.sessions.authenticate({ session_token: alice.session_token });
+  assertSuccess(res);
+  assert.equal(res.session.session_id, alice.session_id);
+  assert.equal(res.session_token, alice.session_token);
+  assert.equal(res.user.user_id, alice.user_id);
+  assert.match(res.session.last_accessed_at, RFC3339_RE);
+  const { header, payload } = decodeJwt(res.session_jwt);
+  assert.equal(header.kid, alice.kid);
+  assert.equal(payload[SESSION_CLAIM].id, alice.session_id);
+  // The server may hand back the JWT it minted for this unchanged session within its
+  // --jwt-reuse-seconds window (default 5 s); either way the JWT is at most that old.
+  assert.ok(Date.now() / 1000 - payload.iat <= 7, `JWT iat ${payload.iat} is fresh`);
+  if (res.session_jwt === alice.session_jwt) {
+    t.diagnostic('the server returned the JWT minted at sign-up (JWT reuse window), not a new one');
+  }
+
+  // Extending the session changes it, so the JWT must be newly minted with the new expiry.
+  const before = Date.now();
+  await sleep(1100);
+  const extended = await client.sessions.authenticate({
+    session_token: alice.session_token,
+    session_duration_minutes: 120,
+  });
+  assertSuccess(extended);
+  assert.equal(extended.session_token, alice.session_token);
+  assert.notEqual(extended.session_jwt, alice.session_jwt);
+  const fresh = decodeJwt(extended.session_jwt).payload;
+  assert.ok(fresh.iat * 1000 >= before, 'a newly minted JWT');
+  assert.equal(fresh[SESSION_CLAIM].expires_at, extended.session.expires_at);
+  const lifetime = Date.parse(extended.session.expires_at) - before;
+  assert.ok(lifetime > 119 * 60_000 && lifetime <= 121 * 60_000, extended.session.expires_at);
+  alice.session_jwt = extended.session_jwt;
+  alice.session = extended.session;
+});
+
+// --- 4. Authenticate by JWT --------------------------------------------------------------------
+
+test('4. sessions.authenticate by session_jwt returns the session token', async () => {
+  const res = await client.sessions.authenticate({ session_jwt: alice.session_jwt });
+  assertSuccess(res);
+  assert.equal(res.session_token, alice.session_token);
+  assert.equal(res.session.session_id, alice.session_id);
+  assert.equal(res.user.user_id, alice.user_id);
+  assert.equal(decodeJwt(res.session_jwt).payload[SESSION_CLAIM].id, alice.session_id);
+});
+
+// --- 5. Local verification ---------------------------------------------------------------------
+
+test('5. authenticateJwtLocal verifies against the server JWKS; a tampered JWT is jwt_invalid', async () => {
+  const jwksBefore = await settledCount(JWKS_ROUTE);
+  const authBefore = await settledCount(AUTHENTICATE_ROUTE);
+  const s = await client.sessions.authenticateJwtLocal({ session_jwt: alice.session_jwt });
+  assert.equal(s.session_id, alice.session_id);
+  assert.equal(s.user_id, alice.user_id);
+  assert.deepEqual(s.custom_claims, {}, 'no stray top-level claims surface as custom claims');
+  assert.deepEqual(s.roles, ['stytch_user']);
+  assert.equal(s.authentication_factors[0].type, 'password');
+  assert.equal(s.authentication_factors[0].delivery_method, 'knowledge');
+  assert.equal(s.started_at, alice.session.started_at);
+  assert.match(s.last_accessed_at, RFC3339_RE);
+  // The SDK rebuilds expires_at with milliseconds (spec §6.13); the instant is the session's.
+  assert.equal(s.expires_at, new Date(alice.session.expires_at).toISOString());
+  assert.deepEqual(s.attributes, alice.session.attributes);
+  await expectCount(JWKS_ROUTE, jwksBefore + 1, 'the SDK fetched the JWKS itself');
+  await expectCount(AUTHENTICATE_ROUTE, authBefore, 'and called no API');
+
+  // Tampering: claim another subject and keep the signature.
+  const [h, p, sig] = alice.session_jwt.split('.');
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  payload.sub = 'user-test-00000000-0000-4000-8000-000000000000';
+  const forged = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`;
+  const err = await rejectsClient(
+    client.sessions.authenticateJwtLocal({ session_jwt: forged }),
+    'jwt_invalid',
+  );
+  assert.equal(err.cause?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', String(err.cause));
+  // A flipped signature byte, too, and the server refuses the forgery remotely.
+  const flipped = `${h}.${p}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+  await rejectsClient(
+    client.sessions.authenticateJwtLocal({ session_jwt: flipped }),
+    'jwt_invalid',
+  );
+  await rejectsStytch(
+    client.sessions.authenticate({ session_jwt: forged }),
+    401,
+    'unable_to_parse_session_jwt',
+  );
+
+  // max_token_age_seconds: 0 means "always too old" locally (spec §6.11).
+  await rejectsClient(
+    client.sessions.authenticateJwtLocal({
+      session_jwt: alice.session_jwt,
+      max_token_age_seconds: 0,
+    }),
+    'jwt_too_old',
+  );
+});
+
+// --- 6. authenticateJwt: local first, remote when told --------------------------------------
+
+test('6. authenticateJwt stays local for a fresh JWT and goes remote with max_token_age_seconds 0', async () => {
+  let count = await settledCount(AUTHENTICATE_ROUTE);
+  const local = await client.sessions.authenticateJwt({
+    session_jwt: alice.session_jwt,
+    max_token_age_seconds: 60,
+  });
+  assert.equal(local.session.session_id, alice.session_id);
+  assert.equal(local.session.user_id, alice.user_id);
+  assert.equal(local.session_jwt, alice.session_jwt, 'the local path returns the JWT it was given');
+  assert.ok(!('user' in local), 'the local path has no user');
+  await expectCount(AUTHENTICATE_ROUTE, count, 'no API call');
+
+  const remote = await client.sessions.authenticateJwt({
+    session_jwt: alice.session_jwt,
+    max_token_age_seconds: 0,
+  });
+  assertSuccess(remote);
+  assert.equal(remote.user.user_id, alice.user_id, 'only the remote path returns the user');
+  assert.equal(remote.session.session_id, alice.session_id);
+  assert.equal(remote.session_token, alice.session_token);
+  await expectCount(AUTHENTICATE_ROUTE, count + 1, 'exactly one API call');
+  count += 1;
+
+  // A JWT that fails locally (here: judged at a time after its exp) falls back to the API, which
+  // accepts it because the session is alive.
+  const later = new Date(Date.now() + 10 * 60_000);
+  await rejectsClient(
+    client.sessions.authenticateJwtLocal({ session_jwt: alice.session_jwt, current_date: later }),
+    'jwt_invalid',
+  );
+  const fallback = await client.sessions.authenticateJwt({
+    session_jwt: alice.session_jwt,
+    current_date: later,
+  });
+  assertSuccess(fallback);
+  assert.equal(fallback.user.user_id, alice.user_id);
+  assert.equal(fallback.session.session_id, alice.session_id);
+  await expectCount(AUTHENTICATE_ROUTE, count + 1);
+});
+
+// --- 7. Custom claims --------------------------------------------------------------------------
+
+test('7. session_custom_claims merge, surface in authenticateJwtLocal, and null deletes', async () => {
+  const steps = [
+    [
+      { role: 'admin', nested: { a: 1 } },
+      { role: 'admin', nested: { a: 1 } },
+    ],
+    [{ nested: { b: 2 } }, { role: 'admin', nested: { a: 1, b: 2 } }],
+    [{ nested: null }, { role: 'admin' }],
+  ];
+  for (const [sent, expected] of steps) {
+    const res = await client.sessions.authenticate({
+      session_token: alice.session_token,
+      session_duration_minutes: 60,
+      session_custom_claims: sent,
+    });
+    assertSuccess(res);
+    assert.deepEqual(res.session.custom_claims, expected, `after sending ${JSON.stringify(sent)}`);
+    const { payload } = decodeJwt(res.session_jwt);
+    assert.equal(payload.role, 'admin', 'custom claims are top-level JWT members');
+    const local = await client.sessions.authenticateJwtLocal({ session_jwt: res.session_jwt });
+    assert.deepEqual(
+      local.custom_claims,
+      expected,
+      `locally, after sending ${JSON.stringify(sent)}`,
+    );
+    assert.equal(local.session_id, alice.session_id);
+    alice.session_jwt = res.session_jwt;
+  }
+  // The claims stay on the session: a plain authenticate returns them.
+  const plain = await client.sessions.authenticate({ session_token: alice.session_token });
+  assert.deepEqual(plain.session.custom_claims, { role: 'admin' });
+});
+
+// --- 8. Listing, users get and search ----------------------------------------------------------
+
+test('8. sessions.get, users.get, users.search and searchAll', async () => {
+  const list = await client.sessions.get({ user_id: alice.user_id });
+  assertSuccess(list);
+  const ids = list.sessions.map((s) => s.session_id).sort();
+  assert.deepEqual(ids, [alice.session_id, alice.second_session_id].sort());
+  for (const s of list.sessions) assert.equal(s.user_id, alice.user_id);
+
+  const user = await client.users.get({ user_id: alice.user_id });
+  assertSuccess(user);
+  assert.equal(user.user_id, alice.user_id);
+  // A password sign-up proves no ownership of the address, so it stays unverified (the reason for
+  // Stytch's reset_password rule on a later first passwordless login, spec §2.10).
+  assert.deepEqual(user.emails, [
+    { email: alice.email, email_id: alice.email_id, verified: false },
+  ]);
+  assert.deepEqual(user.roles, ['stytch_user']);
+  assert.equal(user.status, 'active');
+  assert.match(user.password.password_id, /^password-test-[0-9a-f-]{36}$/);
+  assert.equal(user.is_locked, false);
+  for (const k of [
+    'phone_numbers',
+    'webauthn_registrations',
+    'providers',
+    'totps',
+    'crypto_wallets',
+    'biometric_registrations',
+  ]) {
+    assert.deepEqual(user[k], [], k);
+  }
+
+  const found = await client.users.search({
+    limit: 10,
+    query: {
+      operator: 'AND',
+      operands: [{ filter_name: 'email_address', filter_value: [alice.email] }],
+    },
+  });
+  assertSuccess(found);
+  assert.deepEqual(
+    found.results.map((u) => u.user_id),
+    [alice.user_id],
+  );
+  assert.equal(found.results_metadata.total, 1);
+  assert.ok(
+    found.results_metadata.next_cursor == null || found.results_metadata.next_cursor === '',
+  );
+
+  // Two more users, then page through the whole project one user at a time.
+  const extra = [];
+  for (const tag of ['bob', 'carol']) {
+    const created = await client.users.create({ email: randomEmail(tag) });
+    assertSuccess(created);
+    assert.match(created.user_id, /^user-test-/);
+    assert.equal(created.status, 'active');
+    extra.push(created.user_id);
+  }
+  const seen = [];
+  let pages = 0;
+  for await (const page of client.users.searchAll({ limit: 1 })) {
+    pages += 1;
+    assert.ok(pages <= 10, 'searchAll must terminate (next_cursor null on the last page)');
+    assert.ok(page.length <= 1);
+    for (const u of page) seen.push(u.user_id);
+  }
+  assert.deepEqual([...seen].sort(), [alice.user_id, ...extra].sort(), 'every user exactly once');
+  alice.extra_users = extra;
+});
+
+// --- 9. Revoke ---------------------------------------------------------------------------------
+
+test('9. sessions.revoke by session_id, session_token and session_jwt', async () => {
+  const signIn = async () => {
+    const r = await client.passwords.authenticate({
+      email: alice.email,
+      password: alice.password,
+      session_duration_minutes: 30,
+    });
+    return { id: r.session.session_id, token: r.session_token, jwt: r.session_jwt };
+  };
+  const byId = await signIn();
+  const byToken = await signIn();
+  const byJwt = await signIn();
+
+  const r1 = await client.sessions.revoke({ session_id: byId.id });
+  assertSuccess(r1);
+  await rejectsStytch(
+    client.sessions.authenticate({ session_token: byId.token }),
+    404,
+    'session_not_found',
+  );
+
+  const r2 = await client.sessions.revoke({ session_token: byToken.token });
+  assertSuccess(r2);
+  await rejectsStytch(
+    client.sessions.authenticate({ session_token: byToken.token }),
+    404,
+    'session_not_found',
+  );
+  await rejectsStytch(
+    client.sessions.authenticate({ session_jwt: byToken.jwt }),
+    404,
+    'session_not_found',
+  );
+
+  const r3 = await client.sessions.revoke({ session_jwt: byJwt.jwt });
+  assertSuccess(r3);
+  await rejectsStytch(
+    client.sessions.authenticate({ session_jwt: byJwt.jwt }),
+    404,
+    'session_not_found',
+  );
+  await rejectsStytch(
+    client.sessions.authenticate({ session_token: byJwt.token }),
+    404,
+    'session_not_found',
+  );
+
+  // A revoked session's JWT still verifies locally until its exp (spec §6.10); forcing the
+  // remote check is how an app sees the revocation.
+  const local = await client.sessions.authenticateJwtLocal({ session_jwt: byJwt.jwt });
+  assert.equal(local.session_id, byJwt.id);
+  await rejectsStytch(
+    client.sessions.authenticateJwt({ session_jwt: byJwt.jwt, max_token_age_seconds: 0 }),
+    404,
+    'session_not_found',
+  );
+
+  const list = await client.sessions.get({ user_id: alice.user_id });
+  const ids = list.sessions.map((s) => s.session_id);
+  for (const gone of [byId.id, byToken.id, byJwt.id])
+    assert.ok(!ids.includes(gone), `${gone} is not listed`);
+  assert.ok(ids.includes(alice.session_id));
+});
+
+// --- 10. User delete ---------------------------------------------------------------------------
+
+test('10. users.delete ends the user and every session of theirs', async () => {
+  const email = randomEmail('dave');
+  const password = randomPassword();
+  const dave = await client.passwords.create({ email, password, session_duration_minutes: 60 });
+  const del = await client.users.delete({ user_id: dave.user_id });
+  assertSuccess(del);
+  assert.equal(del.user_id, dave.user_id);
+  await rejectsStytch(
+    client.sessions.authenticate({ session_token: dave.session_token }),
+    404,
+    'session_not_found',
+  );
+  await rejectsStytch(
+    client.sessions.authenticate({ session_jwt: dave.session_jwt }),
+    404,
+    'session_not_found',
+  );
+  await rejectsStytch(client.users.get({ user_id: dave.user_id }), 404, 'user_not_found');
+  await rejectsStytch(client.users.delete({ user_id: dave.user_id }), 404, 'user_not_found');
+  await rejectsStytch(
+    client.passwords.authenticate({ email, password, session_duration_minutes: 60 }),
+    404,
+    'email_not_found',
+  );
+});
+
+// --- 11. Isolation between projects ------------------------------------------------------------
+
+test('11. project B cannot use project A sessions, users or JWTs', async (t) => {
+  // The same email signs up independently in B.
+  const bobInB = await clientB.passwords.create({
+    email: alice.email,
+    password: randomPassword(),
+    session_duration_minutes: 60,
+  });
+  assertSuccess(bobInB);
+  assert.notEqual(bobInB.user_id, alice.user_id);
+  assert.equal(decodeJwt(bobInB.session_jwt).payload.iss, `stytch.com/${B.project_id}`);
+  // B's client verifies B's JWT locally (its env has no trailing slash).
+  const own = await clientB.sessions.authenticateJwtLocal({ session_jwt: bobInB.session_jwt });
+  assert.equal(own.user_id, bobInB.user_id);
+
+  await rejectsStytch(
+    clientB.sessions.authenticate({ session_token: alice.session_token }),
+    404,
+    'session_not_found',
+  );
+  await rejectsStytch(clientB.users.get({ user_id: alice.user_id }), 404, 'user_not_found');
+  await rejectsStytch(clientB.users.delete({ user_id: alice.user_id }), 404, 'user_not_found');
+  await rejectsStytch(
+    clientB.sessions.revoke({ session_id: alice.session_id }),
+    404,
+    'session_not_found',
+  );
+  const search = await clientB.users.search({
+    query: {
+      operator: 'AND',
+      operands: [{ filter_name: 'user_id', filter_value: [alice.user_id] }],
+    },
+  });
+  assert.deepEqual(search.results, []);
+
+  // A's JWT locally with B's client: B's JWKS lacks A's kid (and aud/iss name A).
+  const err = await rejectsClient(
+    clientB.sessions.authenticateJwtLocal({ session_jwt: alice.session_jwt }),
+    'jwt_invalid',
+  );
+  assert.ok(
+    ['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWT_CLAIM_VALIDATION_FAILED'].includes(err.cause?.code),
+    String(err.cause),
+  );
+  // authenticateJwt falls back to B's API, which refuses A's JWT (spec §8.1 leaves the exact
+  // answer open between these two).
+  let remoteErr;
+  try {
+    await clientB.sessions.authenticateJwt({ session_jwt: alice.session_jwt });
+  } catch (e) {
+    remoteErr = e;
+  }
+  assert.ok(remoteErr instanceof StytchError, `B's API must refuse A's JWT, got ${remoteErr}`);
+  const expected = { 401: 'unable_to_parse_session_jwt', 404: 'session_not_found' };
+  assert.ok(remoteErr.status_code in expected, remoteErr.message);
+  assertErrorShape(remoteErr, remoteErr.status_code, expected[remoteErr.status_code]);
+  t.diagnostic(`B's API answered A's JWT with ${remoteErr.status_code} ${remoteErr.error_type}`);
+
+  // A's session is untouched by all of that.
+  const still = await client.sessions.authenticate({ session_token: alice.session_token });
+  assert.equal(still.session.session_id, alice.session_id);
+});
+
+// --- 12. Error shape ---------------------------------------------------------------------------
+
+test('12. StytchError carries status_code, request_id, error_type, error_message', async () => {
+  const err = await rejectsStytch(
+    client.sessions.authenticate({ session_token: 'x'.repeat(44) }),
+    404,
+    'session_not_found',
+  );
+  assert.equal(err.error_message, 'Session could not be found.');
+  assert.equal(err.error_url, 'https://stytch.com/docs/api/errors/404#session_not_found');
+
+  // Exactly one of token/JWT (spec §5.2).
+  await rejectsStytch(
+    client.sessions.authenticate({
+      session_token: alice.session_token,
+      session_jwt: alice.session_jwt,
+    }),
+    400,
+    'too_many_session_arguments',
+  );
+
+  // Wrong secret, and a secret of another project.
+  const wrongSecret = new Client({
+    project_id: A.project_id,
+    secret: `${A.secret}x`,
+    env: server.base,
+  });
+  await rejectsStytch(
+    wrongSecret.users.get({ user_id: alice.user_id }),
+    401,
+    'unauthorized_credentials',
+  );
+  const crossed = new Client({ project_id: A.project_id, secret: B.secret, env: server.base });
+  await rejectsStytch(
+    crossed.sessions.authenticate({ session_token: alice.session_token }),
+    401,
+    'unauthorized_credentials',
+  );
+});
+
+// --- 13. Key rotation while the server runs ----------------------------------------------------
+
+async function waitForJwks(kids, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${server.base}v1/sessions/jwks/${A.project_id}`);
+    const body = await res.json();
+    const have = body.keys.map((k) => k.kid);
+    if (kids.every((k) => have.includes(k))) return have;
+    if (Date.now() > deadline) assert.fail(`JWKS never showed ${kids}: has ${have}`);
+    await sleep(250);
+  }
+}
+
+async function rotate() {
+  const out = JSON.parse(await tesseraCli('keys', 'rotate', '--project', A.project_id, '--json'));
+  assert.equal(out.project_id, A.project_id);
+  const next = out.keys.filter((k) => k.state === 'next').map((k) => k.kid);
+  assert.equal(next.length, 1, JSON.stringify(out));
+  return { active: out.active_kid, next: next[0] };
+}
+
+test('13. keys rotate: new JWTs carry the new kid and verify locally, old JWTs still verify', async () => {
+  const jwks0 = await client.sessions.getJWKS({ project_id: A.project_id });
+  assertSuccess(jwks0);
+  const kids0 = jwks0.keys.map((k) => k.kid);
+  assert.equal(kids0.length, 2, 'a new project publishes its active key and its next key');
+  assert.ok(kids0.includes(alice.kid));
+  for (const k of jwks0.keys) {
+    assert.equal(k.kty, 'RSA');
+    assert.equal(k.alg, 'RS256');
+    assert.equal(k.use, 'sig');
+  }
+  const oldJwt = alice.session_jwt; // signed by alice.kid
+
+  // Rotation 1 activates the key published since the project was made.
+  const r1 = await rotate();
+  assert.notEqual(r1.active, alice.kid);
+  assert.ok(kids0.includes(r1.active), 'the key that becomes active was already published');
+  await waitForJwks([alice.kid, r1.active, r1.next]);
+  await sleep(2500); // the server reloads keys every second
+  const login1 = await client.passwords.authenticate({
+    email: alice.email,
+    password: alice.password,
+    session_duration_minutes: 60,
+  });
+  assert.equal(
+    decodeJwt(login1.session_jwt).header.kid,
+    r1.active,
+    'a fresh login signs with the new key',
+  );
+  // client's cached JWKS (fetched in scenario 5) already holds the new key: no refetch needed.
+  let jwksCount = await settledCount(JWKS_ROUTE);
+  const v1 = await client.sessions.authenticateJwtLocal({ session_jwt: login1.session_jwt });
+  assert.equal(v1.session_id, login1.session.session_id);
+  const vOld = await client.sessions.authenticateJwtLocal({ session_jwt: oldJwt });
+  assert.equal(vOld.session_id, alice.session_id);
+  await expectCount(JWKS_ROUTE, jwksCount, 'verified from the cached JWKS');
+
+  // Rotation 2 activates a key that rotationClient's JWKS (fetched in scenario 1) lacks.
+  const r2 = await rotate();
+  assert.equal(r2.active, r1.next);
+  assert.ok(!kids0.includes(r2.active));
+  await waitForJwks([alice.kid, r1.active, r2.active, r2.next]);
+  await sleep(2500);
+  const login2 = await client.passwords.authenticate({
+    email: alice.email,
+    password: alice.password,
+    session_duration_minutes: 60,
+  });
+  assert.equal(decodeJwt(login2.session_jwt).header.kid, r2.active);
+  // jose refetches on an unknown kid only 30 s after its previous fetch (its cooldown).
+  const wait = rotationClientFetchedAt + 31_000 - Date.now();
+  if (wait > 0) await sleep(wait);
+  jwksCount = await settledCount(JWKS_ROUTE);
+  const v2 = await rotationClient.sessions.authenticateJwtLocal({
+    session_jwt: login2.session_jwt,
+  });
+  assert.equal(v2.session_id, login2.session.session_id);
+  assert.equal(v2.user_id, alice.user_id);
+  await expectCount(JWKS_ROUTE, jwksCount + 1, 'jose refetched the JWKS on the unknown kid');
+  // The keys retired by both rotations are still published for the JWTs they signed.
+  const vOld2 = await rotationClient.sessions.authenticateJwtLocal({ session_jwt: oldJwt });
+  assert.equal(vOld2.session_id, alice.session_id);
+  const v1Again = await rotationClient.sessions.authenticateJwtLocal({
+    session_jwt: login1.session_jwt,
+  });
+  assert.equal(v1Again.session_id, login1.session.session_id);
+  // And the remote path accepts all three.
+  for (const jwt of [oldJwt, login1.session_jwt, login2.session_jwt]) {
+    const r = await client.sessions.authenticate({ session_jwt: jwt });
+    assertSuccess(r);
+    assert.equal(r.user.user_id, alice.user_id);
+  }
+});
+
+// --- 14. Clean shutdown ------------------------------------------------------------------------
+
+test('14. the server stops on SIGTERM with exit status 0', async () => {
+  const { code, signal } = await stopServer();
+  assert.equal(signal, null, `terminated by ${signal}`);
+  assert.equal(code, 0, `exit status ${code}:\n${server.stderr.slice(-40).join('\n')}`);
+  const report = server.stderr.find((l) => /AddressSanitizer|LeakSanitizer|runtime error:/.test(l));
+  assert.equal(report, undefined, 'no sanitizer report');
+});
