@@ -174,6 +174,7 @@ class Server:
         self._lines_lock = threading.Lock()
         self._listening = threading.Event()
         self._reader = None
+        self._stopping = False  # Set once the test itself signals or kills the process.
 
     @property
     def address(self):
@@ -183,6 +184,7 @@ class Server:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self._listening.clear()
         self.port = None
+        self._stopping = False
         cmd = [tessera_bin(), "serve", *self.db.args(), "--listen", "127.0.0.1:0",
                "--access-log", self.access_log, *self.args]
         self.proc = subprocess.Popen(cmd, env=child_env(), stdin=subprocess.DEVNULL,
@@ -192,6 +194,7 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT
         while not self._listening.wait(0.05):
             if self.proc.poll() is not None:
+                self._stopping = True  # Reported here; the cleanup need not report it again.
                 self._reader.join(5)
                 raise AssertionError(f"tessera serve exited {self.proc.returncode} before "
                                      f"listening:\n{self.stderr_text()}")
@@ -236,12 +239,14 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def signal(self, sig):
+        self._stopping = True
         self.proc.send_signal(sig)
 
     def stop(self, timeout=20.0):
         """SIGTERM and wait; returns the exit code. Kills (and fails) on timeout."""
         if self.proc is None:
             return None
+        self._stopping = True
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -255,6 +260,7 @@ class Server:
 
     def kill(self):
         """SIGKILL, for crash tests and for cleanup; never raises."""
+        self._stopping = True
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.proc.kill()
@@ -265,16 +271,28 @@ class Server:
             self._reader.join(10)
 
     def cleanup(self):
-        """Test cleanup: stop gracefully (to surface sanitizer reports in the exit status), kill
-        if that fails."""
-        if not self.running():
+        """Test cleanup: SIGTERM, kill if that does not work. A server still running here must
+        exit 0: a sanitizer report (leak at exit, UB) or a hung drain fails the test then.
+        Servers the test already stopped or killed are left to the test's own assertions."""
+        if self.proc is None:
             return
+        if not self.running():
+            if not self._stopping:
+                self._reader.join(10)
+                raise AssertionError(f"tessera serve died on its own (exit "
+                                     f"{self.proc.returncode}):\n{self.stderr_text()[-20000:]}")
+            return
+        self._stopping = True
+        code = None
         try:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(30)
+            code = self.proc.wait(30)
         except (OSError, subprocess.TimeoutExpired):
             pass
         self.kill()
+        if code != 0:
+            raise AssertionError(f"tessera serve exited {code} after SIGTERM (expected 0):\n"
+                                 f"{self.stderr_text()[-20000:]}")
 
     def client(self, project=None, **kw):
         return Client(self.host, self.port, project, **kw)
