@@ -161,6 +161,22 @@ int Serve(ServeConfig config) {
   SessionService session_service(ctx);
   UserService user_service(ctx);
   PasswordService password_service(ctx, *hasher, session_service, user_service);
+  // Other nodes' changes (a shared store only): drop what they made stale. Sessions are also
+  // checked against the store on every use, so this is about freshness, not correctness.
+  store.SetChangeListener([&](const StoreChange& change) {
+    switch (change.kind) {
+      case StoreChange::Kind::kConfig:
+        projects.Invalidate(change.project_id);
+        break;
+      case StoreChange::Kind::kUser:
+        users.Evict(change.project_id, change.id);
+        sessions.EvictUser(change.project_id, change.id);
+        break;
+      case StoreChange::Kind::kSession:
+        sessions.EvictSession(change.project_id, change.id);
+        break;
+    }
+  });
   metrics.AddGauge("tessera_session_cache_entries", "Sessions cached in memory.",
                    [&] { return static_cast<double>(sessions.size()); });
   metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",

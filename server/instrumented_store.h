@@ -67,8 +67,12 @@ class InstrumentedStore final : public ForwardingStore {
                                                   TimePoint now) override {
     TESSERA_TIMED("list_sessions", ForwardingStore::ListSessions(p, u, now));
   }
-  Status UpdateSession(const SessionRecord& s) override {
+  Result<std::int64_t> UpdateSession(const SessionRecord& s) override {
     TESSERA_TIMED("update_session", ForwardingStore::UpdateSession(s));
+  }
+  Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view p,
+                                                      std::string_view s) override {
+    TESSERA_TIMED("get_session_stamp", ForwardingStore::GetSessionStamp(p, s));
   }
   Status TouchSessions(const std::vector<SessionTouch>& t) override {
     TESSERA_TIMED("touch_sessions", ForwardingStore::TouchSessions(t));

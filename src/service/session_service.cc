@@ -52,6 +52,35 @@ Result<std::shared_ptr<const CachedSession>> SessionService::Cache(
   return entry;
 }
 
+Result<std::shared_ptr<const CachedSession>> SessionService::Validate(
+    const ProjectContext& project, std::shared_ptr<const CachedSession> hit) {
+  // A store no other node writes: the cache is the truth (revocations evict it before they are
+  // acknowledged). A shared store: one indexed read per use checks that the session still
+  // exists and that neither it nor its user changed on another node, so a revocation anywhere
+  // is refused here on the very next request.
+  if (!ctx_.store.shared()) return hit;
+  const std::string& pid = project.project.project_id;
+  const std::string& sid = hit->record.session_id;
+  const std::uint64_t epoch = ctx_.sessions.epoch();
+  TESSERA_ASSIGN_OR_RETURN(std::optional<SessionStamp> stamp, ctx_.store.GetSessionStamp(pid, sid));
+  if (!stamp) {
+    ctx_.sessions.EvictSession(pid, sid);
+    return NotFound();
+  }
+  if (stamp->session_version == hit->record.version &&
+      stamp->user_version == hit->user->user.version) {
+    return hit;
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto record, ctx_.store.GetSession(pid, sid));
+  TESSERA_ASSIGN_OR_RETURN(auto fresh, Cache(std::move(record), epoch));
+  std::lock_guard lock(hit->mu);
+  if (hit->token) {
+    std::lock_guard fresh_lock(fresh->mu);
+    fresh->token = hit->token;
+  }
+  return fresh;
+}
+
 Result<std::shared_ptr<const CachedSession>> SessionService::FindByToken(
     const ProjectContext& project, std::string_view token) {
   if (!IsWellFormedSessionToken(token)) {
@@ -59,7 +88,7 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindByToken(
   }
   const TokenDigest digest = DigestSessionToken(token);
   const std::string& pid = project.project.project_id;
-  if (auto hit = ctx_.sessions.FindByDigest(pid, digest)) return hit;
+  if (auto hit = ctx_.sessions.FindByDigest(pid, digest)) return Validate(project, std::move(hit));
   const std::uint64_t epoch = ctx_.sessions.epoch();
   TESSERA_ASSIGN_OR_RETURN(auto record, ctx_.store.GetSessionByToken(pid, digest));
   TESSERA_ASSIGN_OR_RETURN(auto entry, Cache(std::move(record), epoch));
@@ -71,7 +100,7 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindByToken(
 Result<std::shared_ptr<const CachedSession>> SessionService::FindById(const ProjectContext& project,
                                                                       std::string_view session_id) {
   const std::string& pid = project.project.project_id;
-  if (auto hit = ctx_.sessions.FindById(pid, session_id)) return hit;
+  if (auto hit = ctx_.sessions.FindById(pid, session_id)) return Validate(project, std::move(hit));
   const std::uint64_t epoch = ctx_.sessions.epoch();
   TESSERA_ASSIGN_OR_RETURN(auto record, ctx_.store.GetSession(pid, session_id));
   return Cache(std::move(record), epoch);
@@ -167,7 +196,7 @@ Result<SessionResult> SessionService::Complete(const ProjectContext& project,
     if (factor) MergeFactor(updated.authentication_factors, std::move(*factor));
     updated.last_accessed_at = now;
     const std::uint64_t epoch = ctx_.sessions.epoch();
-    TESSERA_RETURN_IF_ERROR(ctx_.store.UpdateSession(updated));
+    TESSERA_ASSIGN_OR_RETURN(updated.version, ctx_.store.UpdateSession(updated));
     auto fresh = MakeCachedSession(std::move(updated), entry->user);
     {
       std::lock_guard lock(entry->mu);

@@ -86,6 +86,9 @@ class SessionService {
                                                          std::string_view jwt);
   Result<std::shared_ptr<const CachedSession>> Cache(std::optional<SessionRecord> record,
                                                      std::uint64_t epoch);
+  // A cache hit, confirmed against a shared store (see the .cc).
+  Result<std::shared_ptr<const CachedSession>> Validate(const ProjectContext& project,
+                                                        std::shared_ptr<const CachedSession> hit);
 
   // Liveness, extension, claims, touch, JWT and token: the common tail of every authenticate.
   Result<SessionResult> Complete(const ProjectContext& project,

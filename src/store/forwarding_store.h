@@ -14,6 +14,14 @@ class ForwardingStore : public SessionStore {
   explicit ForwardingStore(SessionStore& target) : target_(target) {}
 
   Status Ping() override { return target_.Ping(); }
+  bool shared() const override { return target_.shared(); }
+  void SetChangeListener(std::function<void(const StoreChange&)> listener) override {
+    target_.SetChangeListener(std::move(listener));
+  }
+  Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view project_id,
+                                                      std::string_view session_id) override {
+    return target_.GetSessionStamp(project_id, session_id);
+  }
   Result<std::optional<std::string>> GetMeta(std::string_view key) override {
     return target_.GetMeta(key);
   }
@@ -72,7 +80,7 @@ class ForwardingStore : public SessionStore {
                                                   TimePoint now) override {
     return target_.ListSessions(project_id, user_id, now);
   }
-  Status UpdateSession(const SessionRecord& session) override {
+  Result<std::int64_t> UpdateSession(const SessionRecord& session) override {
     return target_.UpdateSession(session);
   }
   Status TouchSessions(const std::vector<SessionTouch>& touches) override {

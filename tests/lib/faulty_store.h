@@ -35,7 +35,7 @@ class FaultyStore final : public ForwardingStore {
     if (Failing("GetSession")) return Down();
     return ForwardingStore::GetSession(p, s);
   }
-  Status UpdateSession(const SessionRecord& s) override {
+  Result<std::int64_t> UpdateSession(const SessionRecord& s) override {
     if (Failing("UpdateSession")) return Down();
     return ForwardingStore::UpdateSession(s);
   }

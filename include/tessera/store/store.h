@@ -21,6 +21,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,6 +118,27 @@ struct SessionRecord {
   SessionAttributes attributes;
   boost::json::array authentication_factors;  // API form (with created_at/updated_at).
   boost::json::object custom_claims;
+  std::int64_t version = 0;  // Incremented by every UpdateSession (not by touches).
+};
+
+// What a node checks on every use of a cached session when other nodes share the store: whether
+// the session still exists, and whether it or its user changed since the cache entry was built.
+struct SessionStamp {
+  TimePoint expires_at;
+  std::int64_t session_version = 0;
+  std::int64_t user_version = 0;
+};
+
+// A change another node made, delivered by stores shared between nodes (PostgreSQL NOTIFY).
+struct StoreChange {
+  enum class Kind {
+    kConfig,   // Keys or settings of `project_id` changed.
+    kUser,     // User `id` changed or was deleted.
+    kSession,  // Session `id` changed or was revoked.
+  };
+  Kind kind;
+  std::string project_id;
+  std::string id;
 };
 
 // One entry of the ordered revocation stream.
@@ -181,6 +203,16 @@ class SessionStore {
   // OK when the database answers.
   virtual Status Ping() = 0;
 
+  // True when other Tessera nodes may write this store concurrently (PostgreSQL). Caches in front
+  // of a shared store must not be authoritative: see GetSessionStamp and SetChangeListener.
+  virtual bool shared() const { return false; }
+
+  // Registers `listener` to be called (on a store-owned thread) for changes made by any node,
+  // this one included. Stores that are never shared may ignore it. Call once, before use.
+  virtual void SetChangeListener(std::function<void(const StoreChange&)> listener) {
+    (void)listener;
+  }
+
   // Store-wide metadata (e.g. the master key fingerprint).
   virtual Result<std::optional<std::string>> GetMeta(std::string_view key) = 0;
   // Sets `key` to `value` unless it is already set; returns the value now stored.
@@ -233,9 +265,13 @@ class SessionStore {
   virtual Result<std::vector<SessionRecord>> ListSessions(std::string_view project_id,
                                                           std::string_view user_id,
                                                           TimePoint now) = 0;
-  // Writes expires_at, last_accessed_at, factors and custom claims of an existing session.
-  // kSessionNotFound when it was revoked meanwhile.
-  virtual Status UpdateSession(const SessionRecord& session) = 0;
+  // The session's stamp, or nullopt when it does not exist (revoked, or deleted with its user).
+  virtual Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view project_id,
+                                                              std::string_view session_id) = 0;
+  // Writes expires_at, last_accessed_at, factors and custom claims of an existing session and
+  // increments its version. Returns the new version. kSessionNotFound when it was revoked
+  // meanwhile.
+  virtual Result<std::int64_t> UpdateSession(const SessionRecord& session) = 0;
   // Batched last_accessed_at writes. A touch never moves the stored value backwards, so writers on
   // several nodes can apply theirs in any order. Touches of revoked sessions are ignored.
   virtual Status TouchSessions(const std::vector<SessionTouch>& touches) = 0;

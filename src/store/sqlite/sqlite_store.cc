@@ -119,6 +119,10 @@ CREATE TABLE revocations (
 );
 INSERT INTO meta(key, value) VALUES ('config_version', '1');
 )sql",
+    // 2: session versions, so nodes sharing a store can tell a changed session from its cache.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -175,6 +179,7 @@ Result<SessionRecord> SessionFromRow(const Statement& st) {
   s.attributes.user_agent = st.Text(9);
   TESSERA_ASSIGN_OR_RETURN(s.authentication_factors, StoredArray(st.Text(10)));
   TESSERA_ASSIGN_OR_RETURN(s.custom_claims, StoredObject(st.Text(11)));
+  s.version = st.Int(12);
   return s;
 }
 
@@ -591,10 +596,11 @@ class SqliteStore final : public SessionStore {
                                                          const TokenDigest& digest) override {
     return Read([&](Connection& c) -> Result<std::optional<SessionRecord>> {
       TESSERA_ASSIGN_OR_RETURN(
-          Statement st, c.Prepare("SELECT project_id, session_id, user_id, token_digest, "
-                                  "token_sealed, started_at, last_accessed_at, expires_at, "
-                                  "ip_address, user_agent, factors, custom_claims FROM sessions "
-                                  "WHERE token_digest = ? AND project_id = ?"));
+          Statement st,
+          c.Prepare("SELECT project_id, session_id, user_id, token_digest, "
+                    "token_sealed, started_at, last_accessed_at, expires_at, "
+                    "ip_address, user_agent, factors, custom_claims, version FROM sessions "
+                    "WHERE token_digest = ? AND project_id = ?"));
       st.BindBlob(1, DigestView(digest)).Bind(2, project_id);
       return OneSession(st);
     });
@@ -604,10 +610,11 @@ class SqliteStore final : public SessionStore {
                                                   std::string_view session_id) override {
     return Read([&](Connection& c) -> Result<std::optional<SessionRecord>> {
       TESSERA_ASSIGN_OR_RETURN(
-          Statement st, c.Prepare("SELECT project_id, session_id, user_id, token_digest, "
-                                  "token_sealed, started_at, last_accessed_at, expires_at, "
-                                  "ip_address, user_agent, factors, custom_claims FROM sessions "
-                                  "WHERE project_id = ? AND session_id = ?"));
+          Statement st,
+          c.Prepare("SELECT project_id, session_id, user_id, token_digest, "
+                    "token_sealed, started_at, last_accessed_at, expires_at, "
+                    "ip_address, user_agent, factors, custom_claims, version FROM sessions "
+                    "WHERE project_id = ? AND session_id = ?"));
       st.Bind(1, project_id).Bind(2, session_id);
       return OneSession(st);
     });
@@ -621,7 +628,7 @@ class SqliteStore final : public SessionStore {
           Statement st,
           c.Prepare("SELECT project_id, session_id, user_id, token_digest, token_sealed, "
                     "started_at, last_accessed_at, expires_at, ip_address, user_agent, factors, "
-                    "custom_claims FROM sessions WHERE project_id = ? AND user_id = ? AND "
+                    "custom_claims, version FROM sessions WHERE project_id = ? AND user_id = ? AND "
                     "expires_at > ? ORDER BY started_at, session_id"));
       st.Bind(1, project_id).Bind(2, user_id).Bind(3, now);
       std::vector<SessionRecord> out;
@@ -635,22 +642,40 @@ class SqliteStore final : public SessionStore {
     });
   }
 
-  Status UpdateSession(const SessionRecord& s) override {
-    return Write([&](Connection& c) -> Status {
+  Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view project_id,
+                                                      std::string_view session_id) override {
+    return Read([&](Connection& c) -> Result<std::optional<SessionStamp>> {
       TESSERA_ASSIGN_OR_RETURN(
           Statement st,
-          c.Prepare("UPDATE sessions SET expires_at = ?, last_accessed_at = MAX(last_accessed_at, "
-                    "?), factors = ?, custom_claims = ? WHERE project_id = ? AND session_id = ?"));
+          c.Prepare("SELECT s.expires_at, s.version, u.version FROM sessions s JOIN users u ON "
+                    "u.project_id = s.project_id AND u.user_id = s.user_id WHERE s.project_id = ? "
+                    "AND s.session_id = ?"));
+      st.Bind(1, project_id).Bind(2, session_id);
+      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return std::optional<SessionStamp>();
+      return std::optional<SessionStamp>(SessionStamp{st.Time(0), st.Int(1), st.Int(2)});
+    });
+  }
+
+  Result<std::int64_t> UpdateSession(const SessionRecord& s) override {
+    return Write([&](Connection& c) -> Result<std::int64_t> {
+      TESSERA_ASSIGN_OR_RETURN(
+          Statement st,
+          c.Prepare(
+              "UPDATE sessions SET expires_at = ?, last_accessed_at = MAX(last_accessed_at, "
+              "?), factors = ?, custom_claims = ?, version = version + 1 WHERE project_id = ? "
+              "AND session_id = ? RETURNING version"));
       st.Bind(1, s.expires_at)
           .Bind(2, s.last_accessed_at)
           .Bind(3, boost::json::serialize(s.authentication_factors))
           .Bind(4, boost::json::serialize(s.custom_claims))
           .Bind(5, s.project_id)
           .Bind(6, s.session_id);
+      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
+      const std::int64_t version = st.Int(0);
       TESSERA_RETURN_IF_ERROR(st.Run());
-      if (st.changes() == 0)
-        return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
-      return Status::Ok();
+      return version;
     });
   }
 
