@@ -52,7 +52,7 @@ class KeyRotationTest(Case):
         # The server polls the store every second: the JWKS gains the fresh next key.
         after = self.poll("the new next key in the JWKS",
                           lambda: (lambda ks: ks if new_next_kid in {k["kid"] for k in ks}
-                                   else None)(self.jwks(c, pid)), 3.0)
+                                   else None)(self.jwks(c, pid)), 5.0)
         # The retired key stays published: its JWTs are still out there.
         self.assertEqual({k["kid"] for k in after}, {old_kid, next_kid, new_next_kid})
 
@@ -61,7 +61,7 @@ class KeyRotationTest(Case):
         fresh = self.poll(
             "a JWT signed by the new active key",
             lambda: (lambda b: b if jwt_parts(b["session_jwt"])[0]["kid"] == next_kid else None)(
-                self.assertSuccess(c.authenticate(session_token=s["session_token"]))), 3.0)
+                self.assertSuccess(c.authenticate(session_token=s["session_token"]))), 5.0)
         self.assertEqual(verify_jwt(fresh["session_jwt"], after, pid)["sub"], s["user_id"])
         s2 = self.signup(c)
         self.assertEqual(jwt_parts(s2["session_jwt"])[0]["kid"], next_kid)
@@ -73,7 +73,7 @@ class KeyRotationTest(Case):
         # Withdrawing the (never used) next key removes it from the JWKS.
         run_cli("keys", "retire", *db.args(), "--project", pid, "--kid", new_next_kid)
         self.poll("the retired next key to leave the JWKS",
-                  lambda: new_next_kid not in {k["kid"] for k in self.jwks(c, pid)}, 3.0)
+                  lambda: new_next_kid not in {k["kid"] for k in self.jwks(c, pid)}, 5.0)
         # The active key cannot be retired.
         r = run_cli("keys", "retire", *db.args(), "--project", pid, "--kid", next_kid,
                     check=False)

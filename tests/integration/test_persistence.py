@@ -172,8 +172,11 @@ class WriteBehindTest(PersistenceCase):
         # GET /v1/sessions agrees while running.
         listed = self.assertSuccess(c.get(f"/v1/sessions?user_id={s['user_id']}"))["sessions"]
         self.assertEqual(listed[0]["last_accessed_at"], body["session"]["last_accessed_at"])
-        samples = c.metrics()
-        self.assertGreaterEqual(samples[("tessera_touches_written_total", frozenset())], 1)
+        # The flusher counts a write just after committing it.
+        deadline = time.monotonic() + 10
+        while c.metrics()[("tessera_touches_written_total", frozenset())] < 1:
+            self.assertLess(time.monotonic(), deadline, "tessera_touches_written_total stuck")
+            time.sleep(0.05)
         self.assertLess(flushed_after, 4.0)
 
 
