@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "tessera/store/postgres_store.h"
 #include "tessera/store/sqlite_store.h"
 
 namespace tessera {
@@ -30,8 +31,29 @@ Result<std::unique_ptr<SessionStore>> OpenStore(std::string_view url, const Stor
     o.read_connections = options.read_connections;
     return OpenSqliteStore(o);
   }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    PostgresOptions o;
+    o.url = std::string(url);
+    o.pool_size = options.pool_size;
+    o.statement_timeout_ms = options.statement_timeout_ms;
+    o.acquire_timeout_ms = options.busy_timeout_ms;
+    return OpenPostgresStore(o);
+  }
   return Error(ErrorCode::kInvalidArgument,
-               "--database must be sqlite:<file> (got \"" + std::string(url) + "\")");
+               "--database must be sqlite:<file> or postgresql://... (got \"" +
+                   RedactDatabaseUrl(url) + "\")");
+}
+
+std::string RedactDatabaseUrl(std::string_view url) {
+  // scheme://user:password@host... -> scheme://user:***@host...
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const std::size_t at = url.find('@', scheme + 3);
+  const std::size_t colon = url.find(':', scheme + 3);
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
 }
 
 Result<std::string> ResolveMasterKeyPath(std::string_view url, std::string_view flag) {

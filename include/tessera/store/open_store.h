@@ -14,17 +14,23 @@
 namespace tessera {
 
 struct StoreOptions {
-  int busy_timeout_ms = 5000;  // SQLite: wait for locks this long. Default: 5 s.
-  int read_connections = 4;    // SQLite readers. Default: 4.
+  int busy_timeout_ms = 5000;       // SQLite: wait for locks this long. Default: 5 s.
+  int read_connections = 4;         // SQLite readers. Default: 4.
+  int pool_size = 8;                // PostgreSQL connections per node. Default: 8.
+  int statement_timeout_ms = 5000;  // PostgreSQL statement timeout. Default: 5 s.
 };
 
-// "sqlite:<path>" (or "sqlite://<path>"). kInvalidArgument for an unknown scheme.
+// "sqlite:<path>" (or "sqlite://<path>"), or a libpq URI "postgresql://..." / "postgres://...".
+// kInvalidArgument for an unknown scheme.
 Result<std::unique_ptr<SessionStore>> OpenStore(std::string_view url,
                                                 const StoreOptions& options = {});
 
 // The master key file to use: `flag` if set, else $TESSERA_MASTER_KEY_FILE, else (SQLite only)
 // "<database file>.master-key". kInvalidArgument when none applies (PostgreSQL without a file).
 Result<std::string> ResolveMasterKeyPath(std::string_view url, std::string_view flag);
+
+// The URL without its password, for messages and logs.
+std::string RedactDatabaseUrl(std::string_view url);
 
 // Loads (creating on first use) the master key and checks it against the fingerprint the store
 // recorded when it was first used (recording it if absent). kMasterKeyInvalid on a mismatch, with
