@@ -141,6 +141,7 @@ int Serve(ServeConfig config) {
   auto hasher = PasswordHasher::Create(config.argon2);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
+  config.store.busy_timeout_ms = config.store.statement_timeout_ms;
   auto opened = OpenStore(config.database, config.store);
   if (!opened.ok()) return Fail(opened.status(), "cannot open the database");
   auto key_path = ResolveMasterKeyPath(config.database, config.master_key_file);

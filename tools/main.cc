@@ -20,12 +20,15 @@ struct StoreFlags {
 };
 
 void AddStoreFlags(CLI::App* cmd, StoreFlags& f) {
-  cmd->add_option("--database", f.database, "Database URL: sqlite:<file> (created if missing)")
+  cmd->add_option("--database", f.database,
+                  "Database URL: sqlite:<file> (created if missing) or a libpq URI "
+                  "postgresql://user@host:port/db")
       ->envname("TESSERA_DATABASE")
       ->capture_default_str();
   cmd->add_option("--master-key-file", f.master_key_file,
                   "File holding the master key that seals private keys and session tokens; "
-                  "created (mode 0600) on first use. Default for SQLite: <database>.master-key")
+                  "created (mode 0600) on first use. Default for SQLite: <database>.master-key; "
+                  "required for PostgreSQL")
       ->envname("TESSERA_MASTER_KEY_FILE");
 }
 
@@ -134,6 +137,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--argon2-memory-kib", serve.argon2.memory_kib, "Argon2id memory (KiB)")
       ->envname("TESSERA_ARGON2_MEMORY_KIB")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--db-pool-size", serve.store.pool_size,
+                   "PostgreSQL connections this node keeps open")
+      ->envname("TESSERA_DB_POOL_SIZE")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--db-statement-timeout-ms", serve.store.statement_timeout_ms,
+                   "PostgreSQL statement timeout, and the SQLite lock wait")
+      ->envname("TESSERA_DB_STATEMENT_TIMEOUT_MS")
+      ->check(CLI::Range(100, 600000))
       ->capture_default_str();
   serve_cmd
       ->add_option("--session-cache-size", serve.service.session_cache_capacity,
