@@ -15,8 +15,10 @@
 #include "service/session_service.h"
 #include "service/user_service.h"
 #include "status_matchers.h"
+#include "store/forwarding_store.h"
 #include "tessera/store/sqlite_store.h"
 #include "tessera/token/jwt.h"
+#include "tessera/token/session_token.h"
 
 namespace tessera {
 namespace {
@@ -438,6 +440,77 @@ TEST_F(ServiceTest, SearchPagesWithACursor) {
   ASSERT_OK(one);
   ASSERT_EQ(one->users.size(), 1u);
   EXPECT_EQ(one->users[0].emails[0].email, "s3@example.com");
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Two "nodes" over one store that says it is shared: each has its own caches, as two processes
+// would. A revocation or change on one must be seen by the other on its very next request.
+class SharedView final : public ForwardingStore {
+ public:
+  explicit SharedView(SessionStore& target) : ForwardingStore(target) {}
+  bool shared() const override { return true; }
+};
+
+struct Node {
+  Node(SessionStore& store, const MasterKey& key, const Clock& clock, RandomSource& random)
+      : registry(store, key, clock),
+        sessions_cache(1000),
+        users_cache(1000),
+        ctx{store, registry, sessions_cache, users_cache, touches, key, clock, random, {}},
+        sessions(ctx),
+        users(ctx) {}
+  ProjectRegistry registry;
+  SessionCache sessions_cache;
+  UserCache users_cache;
+  TouchQueue touches;
+  ServiceContext ctx;
+  SessionService sessions;
+  UserService users;
+};
+
+TEST_F(ServiceTest, NodesSharingAStoreSeeEachOthersRevocationsOnTheNextRequest) {
+  SharedView shared(*sqlite_);
+  Node a(shared, master_, clock_, random_), b(shared, master_, clock_, random_);
+  const PasswordResult up = SignUp("nodes@example.com", 60);
+  const std::string token = up.session->session_token;
+  auto pa = a.registry.Get(project_id_);
+  auto pb = b.registry.Get(project_id_);
+  ASSERT_OK(pa);
+  ASSERT_OK(pb);
+  ASSERT_OK(a.sessions.AuthenticateToken(**pa, token, {}, clock_.Now()));
+  ASSERT_OK(b.sessions.AuthenticateToken(**pb, token, {}, clock_.Now()));  // Both cached now.
+
+  // An extension on A is visible on B (B rebuilds its entry from the store).
+  SessionOptions extend;
+  extend.duration_minutes = 600;
+  auto extended = a.sessions.AuthenticateToken(**pa, token, extend, clock_.Now());
+  ASSERT_OK(extended);
+  auto seen = b.sessions.AuthenticateToken(**pb, token, {}, clock_.Now());
+  ASSERT_OK(seen);
+  EXPECT_EQ(seen->session->record.expires_at, extended->session->record.expires_at);
+
+  // A role change through A shows in B's next JWT.
+  UserFields roles;
+  roles.roles = std::vector<std::string>{"auditor"};
+  ASSERT_OK(a.users.Update(**pa, up.user->user.user_id, roles, clock_.Now()));
+  auto after_roles = b.sessions.AuthenticateToken(**pb, token, {}, clock_.Now());
+  ASSERT_OK(after_roles);
+  EXPECT_EQ(after_roles->session->user->roles,
+            (std::vector<std::string>{"stytch_user", "auditor"}));
+
+  // Revoked on A: B refuses the very next request although its cache still holds the session.
+  ASSERT_OK(a.sessions.Revoke(**pa, RevokeBy::kSessionToken, token, clock_.Now()));
+  ASSERT_NE(b.sessions_cache.FindByDigest(project_id_, DigestSessionToken(token)), nullptr);
+  EXPECT_ERROR(b.sessions.AuthenticateToken(**pb, token, {}, clock_.Now()),
+               ErrorCode::kSessionNotFound);
+  EXPECT_ERROR(b.sessions.AuthenticateJwt(**pb, up.session->session_jwt, {}, clock_.Now()),
+               ErrorCode::kSessionNotFound);
+  EXPECT_EQ(b.sessions_cache.FindByDigest(project_id_, DigestSessionToken(token)), nullptr);
 }
 
 }  // namespace
