@@ -1,0 +1,313 @@
+// One contract, every backend: the same tests run against the SQLite store (a temporary file) and,
+// when a PostgreSQL server is available (TESSERA_TEST_POSTGRES_URL or the file named by
+// TESSERA_TEST_POSTGRES_URL_FILE, as the ctest fixture provides), the PostgreSQL store in a fresh
+// schema.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "fake_clock.h"
+#include "fake_random.h"
+#include "service/project_registry.h"
+#include "status_matchers.h"
+#include "tessera/store/postgres_store.h"
+#include "tessera/store/sqlite_store.h"
+
+namespace tessera {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeRandom;
+
+std::string PostgresUrl() {
+  if (const char* url = std::getenv("TESSERA_TEST_POSTGRES_URL"); url && *url) return url;
+  if (const char* file = std::getenv("TESSERA_TEST_POSTGRES_URL_FILE"); file && *file) {
+    std::ifstream in(file);
+    std::string url;
+    std::getline(in, url);
+    return url;
+  }
+  return "";
+}
+
+// A fresh schema per test, so tests never see each other's rows.
+Result<std::string> FreshSchemaUrl(const std::string& base) {
+  static int counter = 0;
+  const std::string schema =
+      "store_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+  PGconn* c = PQconnectdb(base.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    PQfinish(c);
+    return Error(ErrorCode::kStoreUnavailable, "cannot connect to " + base);
+  }
+  PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) return Error(ErrorCode::kStoreUnavailable, "cannot create schema " + schema);
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
+}
+
+enum class Backend { kSqlite, kPostgres };
+
+class StoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kSqlite) {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("tessera-store-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+      auto s = OpenSqliteStore({(dir_ / "t.db").string(), 5000, 2});
+      ASSERT_OK(s);
+      store_ = std::move(*s);
+    } else {
+      const std::string base = PostgresUrl();
+      if (base.empty()) {
+        GTEST_SKIP() << "no PostgreSQL: set TESSERA_TEST_POSTGRES_URL (scripts/test.sh does)";
+      }
+      auto url = FreshSchemaUrl(base);
+      ASSERT_OK(url);
+      auto s = OpenPostgresStore({*url, 4, 5000, 5000});
+      ASSERT_OK(s);
+      store_ = std::move(*s);
+    }
+    auto p = CreateProject(*store_, master_, random_, clock_.Now(), "p", false,
+                           ProjectSettings{.jwt_algorithm = JwtAlgorithm::kEdDSA});
+    ASSERT_OK(p);
+    project_ = p->project.project_id;
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  User NewUser(const std::string& id, const std::string& email) {
+    User u;
+    u.project_id = project_;
+    u.user_id = id;
+    u.emails.push_back({"email-" + id, email, false});
+    u.created_at = u.updated_at = clock_.Now();
+    return u;
+  }
+
+  SessionRecord NewSession(const std::string& id, const std::string& user_id, std::uint8_t tag) {
+    SessionRecord s;
+    s.project_id = project_;
+    s.session_id = id;
+    s.user_id = user_id;
+    s.token_digest.fill(tag);
+    s.token_sealed = std::string("sealed\0bytes", 12);
+    s.started_at = s.last_accessed_at = clock_.Now();
+    s.expires_at = clock_.Now() + std::chrono::hours(1);
+    s.authentication_factors = boost::json::parse(R"([{"type":"password"}])").as_array();
+    s.custom_claims = boost::json::parse(R"({"k":"v"})").as_object();
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  FakeRandom random_;
+  MasterKey master_ = *MasterKey::FromBytes(std::array<std::uint8_t, 32>{4});
+  std::unique_ptr<SessionStore> store_;
+  std::string project_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& param_info) {
+                           return param_info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+TEST_P(StoreTest, ProjectsKeysAndMeta) {
+  auto p = store_->GetProject(project_);
+  ASSERT_OK(p);
+  ASSERT_TRUE(p->has_value());
+  EXPECT_EQ((*p)->settings.jwt_algorithm, JwtAlgorithm::kEdDSA);
+  EXPECT_EQ((*p)->secret_digest.size(), 32u);
+  auto none = store_->GetProject("project-test-missing");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  auto keys = store_->ListKeys(project_);
+  ASSERT_OK(keys);
+  EXPECT_EQ(keys->size(), 2u);
+  auto v1 = store_->ConfigVersion();
+  ASSERT_OK(v1);
+  ASSERT_OK(RotateProjectKeys(*store_, master_, random_, project_, clock_.Now()));
+  auto v2 = store_->ConfigVersion();
+  ASSERT_OK(v2);
+  EXPECT_GT(*v2, *v1);
+  auto after = store_->ListKeys(project_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->size(), 3u);
+  // Bytes survive the round trip (certificates and sealed keys are binary).
+  int matched = 0;
+  for (const auto& before : *keys) {
+    for (const auto& now : *after) {
+      if (now.kid != before.kid) continue;
+      ++matched;
+      EXPECT_EQ(now.certificate_der, before.certificate_der);
+      EXPECT_EQ(now.sealed_private_key, before.sealed_private_key);
+      EXPECT_TRUE(OpenSigningKey(now, master_).ok());
+    }
+  }
+  EXPECT_EQ(matched, 2);
+  auto first = store_->PutMetaIfAbsent("fingerprint", "a");
+  auto second = store_->PutMetaIfAbsent("fingerprint", "b");
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  EXPECT_EQ(*second, "a");
+  EXPECT_OK(store_->Ping());
+}
+
+TEST_P(StoreTest, UsersUniquenessAndVersions) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-1", "Ada@Example.com")));
+  EXPECT_ERROR(store_->CreateUser(NewUser("user-2", "ada@example.COM")),
+               ErrorCode::kDuplicateEmail);
+  User with_external = NewUser("user-3", "grace@example.com");
+  with_external.external_id = "ext-1";
+  ASSERT_OK(store_->CreateUser(with_external));
+  User clash = NewUser("user-4", "linus@example.com");
+  clash.external_id = "ext-1";
+  EXPECT_ERROR(store_->CreateUser(clash), ErrorCode::kDuplicateExternalId);
+
+  auto by_email = store_->GetUserByEmail(project_, "ADA@example.com");
+  ASSERT_OK(by_email);
+  ASSERT_TRUE(by_email->has_value());
+  EXPECT_EQ((*by_email)->user_id, "user-1");
+  auto by_external = store_->GetUser(project_, "ext-1");
+  ASSERT_OK(by_external);
+  ASSERT_TRUE(by_external->has_value());
+  EXPECT_EQ((*by_external)->user_id, "user-3");
+
+  User u = **by_email;
+  u.first_name = "Ada";
+  u.roles = {"admin"};
+  u.password = UserPassword{"password-1", "$argon2id$fake", false, clock_.Now()};
+  ASSERT_OK(store_->UpdateUser(u));
+  EXPECT_ERROR(store_->UpdateUser(u), ErrorCode::kStoreConflict);  // Stale version.
+  auto reread = store_->GetUser(project_, "user-1");
+  ASSERT_OK(reread);
+  EXPECT_EQ((*reread)->version, u.version + 1);
+  EXPECT_EQ((*reread)->first_name, "Ada");
+  EXPECT_EQ((*reread)->roles, std::vector<std::string>{"admin"});
+  ASSERT_TRUE((*reread)->password.has_value());
+  User ghost = u;
+  ghost.user_id = "user-missing";
+  EXPECT_ERROR(store_->UpdateUser(ghost), ErrorCode::kUserNotFound);
+}
+
+TEST_P(StoreTest, SessionsRevocationsAndTouches) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-1", "a@example.com")));
+  const SessionRecord s = NewSession("session-1", "user-1", 7);
+  ASSERT_OK(store_->CreateSession(s));
+  auto by_token = store_->GetSessionByToken(project_, s.token_digest);
+  ASSERT_OK(by_token);
+  ASSERT_TRUE(by_token->has_value());
+  EXPECT_EQ((*by_token)->token_sealed, s.token_sealed);
+  EXPECT_EQ((*by_token)->custom_claims, s.custom_claims);
+  // Another project sees nothing.
+  auto foreign = store_->GetSessionByToken("project-test-other", s.token_digest);
+  ASSERT_OK(foreign);
+  EXPECT_FALSE(foreign->has_value());
+
+  auto stamp = store_->GetSessionStamp(project_, "session-1");
+  ASSERT_OK(stamp);
+  ASSERT_TRUE(stamp->has_value());
+  SessionRecord updated = **by_token;
+  updated.expires_at += std::chrono::hours(1);
+  auto version = store_->UpdateSession(updated);
+  ASSERT_OK(version);
+  EXPECT_EQ(*version, (*stamp)->session_version + 1);
+
+  // Touches keep the latest time whatever order they arrive in.
+  const TimePoint later = clock_.Now() + std::chrono::seconds(30);
+  ASSERT_OK(store_->TouchSessions({{project_, "session-1", later}}));
+  ASSERT_OK(store_->TouchSessions({{project_, "session-1", later - std::chrono::seconds(20)},
+                                   {project_, "session-missing", later}}));
+  auto touched = store_->GetSession(project_, "session-1");
+  ASSERT_OK(touched);
+  EXPECT_EQ((*touched)->last_accessed_at, later);
+
+  auto listed = store_->ListSessions(project_, "user-1", clock_.Now());
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 1u);
+
+  auto revoked = store_->RevokeSession(project_, "session-1", clock_.Now());
+  ASSERT_OK(revoked);
+  EXPECT_TRUE(*revoked);
+  auto again = store_->RevokeSession(project_, "session-1", clock_.Now());
+  ASSERT_OK(again);
+  EXPECT_FALSE(*again);
+  auto gone = store_->GetSessionStamp(project_, "session-1");
+  ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_ERROR(store_->UpdateSession(updated), ErrorCode::kSessionNotFound);
+
+  // Deleting a user revokes its sessions, in order, in the stream.
+  ASSERT_OK(store_->CreateSession(NewSession("session-2", "user-1", 8)));
+  ASSERT_OK(store_->CreateSession(NewSession("session-3", "user-1", 9)));
+  auto deleted = store_->DeleteUser(project_, "user-1", clock_.Now());
+  ASSERT_OK(deleted);
+  EXPECT_EQ(deleted->size(), 2u);
+  auto events = store_->RevocationsSince(0, 10);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].session_id, "session-1");
+  EXPECT_LT((*events)[0].sequence, (*events)[1].sequence);
+  EXPECT_LT((*events)[1].sequence, (*events)[2].sequence);
+  auto tail = store_->RevocationsSince((*events)[1].sequence, 10);
+  ASSERT_OK(tail);
+  EXPECT_EQ(tail->size(), 1u);
+  EXPECT_ERROR(store_->DeleteUser(project_, "user-1", clock_.Now()), ErrorCode::kUserNotFound);
+}
+
+TEST_P(StoreTest, SearchFiltersAndPages) {
+  for (int i = 0; i < 5; ++i) {
+    User u = NewUser("user-" + std::to_string(i), "u" + std::to_string(i) + "@example.com");
+    u.created_at = clock_.Now() + std::chrono::seconds(i);
+    if (i % 2 == 0) u.password = UserPassword{"pw", "$argon2id$x", false, clock_.Now()};
+    if (i == 4) u.status = "pending";
+    ASSERT_OK(store_->CreateUser(u));
+  }
+  auto all = store_->SearchUsers(project_, {}, std::nullopt, 2);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->total, 5);
+  ASSERT_EQ(all->users.size(), 2u);
+  ASSERT_TRUE(all->next.has_value());
+  auto page2 = store_->SearchUsers(project_, {}, all->next, 2);
+  ASSERT_OK(page2);
+  EXPECT_EQ(page2->users[0].user_id, "user-2");
+  UserQuery q;
+  q.filters.push_back({UserFilter::Kind::kPasswordExists, {}, {}, {}, true});
+  q.filters.push_back({UserFilter::Kind::kStatus, {"active"}, {}, {}, false});
+  auto filtered = store_->SearchUsers(project_, q, std::nullopt, 10);
+  ASSERT_OK(filtered);
+  EXPECT_EQ(filtered->total, 2);  // user-0 and user-2 (user-4 is pending).
+  UserQuery any;
+  any.match_any = true;
+  any.filters.push_back({UserFilter::Kind::kEmailAddress, {"U1@example.com"}, {}, {}, false});
+  any.filters.push_back({UserFilter::Kind::kUserId, {"user-3"}, {}, {}, false});
+  auto either = store_->SearchUsers(project_, any, std::nullopt, 10);
+  ASSERT_OK(either);
+  EXPECT_EQ(either->total, 2);
+  UserQuery range;
+  range.filters.push_back({UserFilter::Kind::kCreatedAtBetween,
+                           {},
+                           clock_.Now(),
+                           clock_.Now() + std::chrono::seconds(3),
+                           false});
+  auto between = store_->SearchUsers(project_, range, std::nullopt, 10);
+  ASSERT_OK(between);
+  EXPECT_EQ(between->total, 2);  // Created at +1 s and +2 s.
+}
+
+}  // namespace
+}  // namespace tessera
