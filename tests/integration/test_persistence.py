@@ -113,6 +113,48 @@ class RestartTest(PersistenceCase):
         self.assertSuccess(c.authenticate(session_token=s["session_token"]))
 
 
+class ExpiryTest(PersistenceCase):
+    """Sessions past expires_at are dead. A session cannot be made to expire in a test's time
+    (5 minutes at least), so the test moves expires_at into the past in the SQLite file while the
+    server is stopped."""
+
+    def test_expired_session_is_not_found(self):
+        db = self.new_database()
+        path = db.sqlite_path()
+        sqlite3 = shutil.which("sqlite3")
+        if path is None or sqlite3 is None:
+            self.skipTest("edits the SQLite file with the sqlite3 CLI")
+        project = create_project(db)
+        server = self.start_server(db)
+        c = server.client(project)
+        expired = self.signup(c)
+        alive = self.login(c, expired["user"]["emails"][0]["email"])
+        self.assertEqual(server.stop(), 0, server.stderr_text())
+        sid = expired["session"]["session_id"]
+        out = subprocess.run(
+            [sqlite3, path, "UPDATE sessions SET expires_at = CAST(strftime('%s','now') AS "
+             f"INTEGER) - 1 WHERE session_id = '{sid}'; SELECT changes();"],
+            capture_output=True, text=True, timeout=10)
+        self.assertEqual((out.returncode, out.stdout.strip()), (0, "1"), out.stderr)
+
+        server = self.start_server(db)
+        c = server.client(project)
+        self.assertError(c.authenticate(session_token=expired["session_token"]), 404,
+                         "session_not_found")
+        self.assertError(c.authenticate(session_jwt=expired["session_jwt"]), 404,
+                         "session_not_found")
+        # An extension cannot bring it back.
+        self.assertError(c.authenticate(session_token=expired["session_token"],
+                                        session_duration_minutes=60), 404, "session_not_found")
+        self.assertError(c.post("/v1/passwords/authenticate", {
+            "email": expired["user"]["emails"][0]["email"], "password": STRONG_PASSWORD,
+            "session_token": expired["session_token"]}), 404, "session_not_found")
+        listed = self.assertSuccess(c.get(f"/v1/sessions?user_id={expired['user_id']}"))
+        self.assertEqual([x["session_id"] for x in listed["sessions"]],
+                         [alive["session"]["session_id"]])
+        self.assertSuccess(c.authenticate(session_token=alive["session_token"]))
+
+
 class WriteBehindTest(PersistenceCase):
     def test_last_accessed_at_is_flushed_on_shutdown(self):
         db = self.new_database()
