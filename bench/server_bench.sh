@@ -1,35 +1,42 @@
 #!/usr/bin/env bash
 # Load test of `tessera serve` with wrk, against an nginx static response measured in the same run.
 #
-#   bench/server_bench.sh [--duration SECONDS] [--connections N] [--database URL] [--label TEXT]
+#   bench/server_bench.sh [--store sqlite|postgres] [--nodes N] [--duration S] [--connections N]
+#                         [--server-arg ARG]... [--skip-password]
 #
-# Starts (and always stops) a throw-away tessera on SQLite in a temporary directory and an nginx on
-# loopback answering a static 200, creates a project, a password user and a session, then runs wrk
-# (2 threads, 64 connections by default) against:
-#   nginx static 200                 the ceiling
+# Starts (and always stops) throw-away servers in a temporary directory: tessera on SQLite, or N
+# tessera nodes sharing a throw-away PostgreSQL cluster (scripts/pg-cluster.sh), and an nginx on
+# loopback answering a static 200. Creates a project, a password user and a session, then runs wrk
+# (64 connections by default, split evenly over the nodes, one wrk process per node, all at once):
+#   nginx static 200                 the ceiling (2 wrk threads, all connections)
 #   POST /v1/sessions/authenticate   by session token
 #   POST /v1/sessions/authenticate   by session JWT
 #   POST /v1/passwords/authenticate  Argon2id with the server's default parameters
-# and prints requests/s, p50, p99 and the ratio to nginx as a Markdown table.
+# and prints requests/s (summed over nodes), p50 and p99 (the worst node's) and the ratio to nginx
+# as a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+store=sqlite
+nodes=1
 duration=10
 connections=64
-database=""
-label="sqlite, 1 node"
+password=1
 server_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --store) store=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
-    --database) database=$2; shift 2 ;;
-    --label) label=$2; shift 2 ;;
     --server-arg) server_args+=("$2"); shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--connections N] [--database URL] [--label TEXT]" >&2; exit 2 ;;
+    --skip-password) password=0; shift ;;
+    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
   esac
 done
+case "$store" in sqlite|postgres) ;; *) echo "--store must be sqlite or postgres" >&2; exit 2 ;; esac
+[ "$store" = sqlite ] && [ "$nodes" -ne 1 ] && { echo "SQLite serves one node" >&2; exit 2; }
 
 bin=${TESSERA_BIN:-$root/build/tessera}
 if [ ! -x "$bin" ]; then
@@ -39,11 +46,14 @@ fi
 command -v wrk >/dev/null && command -v nginx >/dev/null || scripts/install-deps.sh
 
 work=$(mktemp -d /tmp/tessera-bench.XXXXXX)
-tessera_pid=""
+chmod 755 "$work"
+pids=()
 nginx_conf="$work/nginx.conf"
 cleanup() {
-  [ -n "$tessera_pid" ] && kill -TERM "$tessera_pid" 2>/dev/null && wait "$tessera_pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -f "$work/nginx.pid" ] && nginx -c "$nginx_conf" -p "$work" -s stop 2>/dev/null || true
+  [ -d "$work/pg" ] && scripts/pg-cluster.sh stop "$work/pg" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,21 +78,31 @@ EOF
 nginx -c "$nginx_conf" -p "$work"
 
 # --- tessera --------------------------------------------------------------------------------------
-db=${database:-sqlite:$work/tessera.db}
+if [ "$store" = postgres ]; then
+  db=$(scripts/pg-cluster.sh start "$work/pg")
+  label="PostgreSQL, $nodes node(s)"
+else
+  db="sqlite:$work/tessera.db"
+  label="SQLite, 1 node"
+fi
 key_args=(--master-key-file "$work/master.key")
 "$bin" projects create --database "$db" "${key_args[@]}" --json >"$work/project.json"
-"$bin" serve --database "$db" "${key_args[@]}" --listen 127.0.0.1:0 \
-  --access-log "$work/access.log" "${server_args[@]}" 2>"$work/serve.err" &
-tessera_pid=$!
-for _ in $(seq 1 100); do
-  grep -q '"listening"' "$work/serve.err" 2>/dev/null && break
-  sleep 0.1
+addresses=()
+for n in $(seq 1 "$nodes"); do
+  "$bin" serve --database "$db" "${key_args[@]}" --listen 127.0.0.1:0 \
+    --access-log "$work/access-$n.log" "${server_args[@]}" 2>"$work/serve-$n.err" &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    grep -q '"listening"' "$work/serve-$n.err" 2>/dev/null && break
+    sleep 0.1
+  done
+  address=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' "$work/serve-$n.err" | head -1)
+  [ -n "$address" ] || { cat "$work/serve-$n.err" >&2; exit 1; }
+  addresses+=("$address")
 done
-address=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' "$work/serve.err" | head -1)
-[ -n "$address" ] || { cat "$work/serve.err" >&2; exit 1; }
 
 # A user and a session to authenticate, and the wrk scripts (bodies are fixed per run).
-/usr/bin/python3 - "$work" "$address" <<'PY'
+/usr/bin/python3 - "$work" "${addresses[0]}" <<'PY'
 import base64, json, sys, urllib.request
 work, address = sys.argv[1], sys.argv[2]
 p = json.load(open(f"{work}/project.json"))
@@ -102,45 +122,67 @@ def script(name, path, body):
         f.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
         f.write('wrk.headers["Content-Type"] = "application/json"\n')
         f.write(f'wrk.headers["Authorization"] = "Basic {auth}"\n')
-        f.write('response = function(status, headers, body)\n'
-                '  if status ~= 200 then wrk.thread:set("bad", (wrk.thread:get("bad") or 0) + 1) end\n'
-                'end\n')
 script("token", "/v1/sessions/authenticate", {"session_token": r["session_token"]})
 script("jwt", "/v1/sessions/authenticate", {"session_jwt": r["session_jwt"]})
 script("password", "/v1/passwords/authenticate", {"email": email, "password": password})
 PY
 
-run_wrk() {  # name url [script]
-  local name=$1 url=$2 script=${3:-}
-  local args=(-t2 "-c$connections" "-d${duration}s" --latency --timeout 30s)
-  [ -n "$script" ] && args+=(-s "$script")
-  wrk "${args[@]}" "$url" >"$work/$name.wrk"
+wrk_args() {  # threads connections
+  echo "-t$1 -c$2 -d${duration}s --latency --timeout 30s"
 }
 
-run_wrk nginx "http://127.0.0.1:$nginx_port/"
-run_wrk token "http://$address/v1/sessions/authenticate" "$work/token.lua"
-run_wrk jwt "http://$address/v1/sessions/authenticate" "$work/jwt.lua"
-run_wrk password "http://$address/v1/passwords/authenticate" "$work/password.lua"
+run_nginx() {
+  # shellcheck disable=SC2046
+  wrk $(wrk_args 2 "$connections") "http://127.0.0.1:$nginx_port/" >"$work/nginx.0.wrk"
+}
 
-/usr/bin/python3 - "$work" "$label" "$connections" "$duration" <<'PY'
-import re, sys
-work, label, connections, duration = sys.argv[1:5]
+run_tessera() {  # name
+  local name=$1 per=$((connections / nodes)) threads=2 i=0
+  [ "$nodes" -gt 1 ] && threads=1
+  local waits=()
+  for address in "${addresses[@]}"; do
+    # shellcheck disable=SC2046
+    wrk $(wrk_args "$threads" "$per") -s "$work/$name.lua" "http://$address/" \
+      >"$work/$name.$i.wrk" &
+    waits+=($!)
+    i=$((i + 1))
+  done
+  for w in "${waits[@]}"; do wait "$w"; done
+}
+
+run_nginx
+run_tessera token
+run_tessera jwt
+[ "$password" = 1 ] && run_tessera password
+
+/usr/bin/python3 - "$work" "$label" "$connections" "$duration" "$password" <<'PY'
+import glob, re, sys
+work, label, connections, duration, password = sys.argv[1:6]
+def seconds(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1}[m.group(2)]
 def parse(name):
-    text = open(f"{work}/{name}.wrk").read()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.M))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    errors = re.search(r"Socket errors:.*", text)
-    return rps, lat.get("50", "?"), lat.get("99", "?"), int(non2xx.group(1)) if non2xx else 0, \
-        errors.group(0) if errors else ""
+    rps, p50, p99, bad = 0.0, 0.0, 0.0, 0
+    for path in sorted(glob.glob(f"{work}/{name}.*.wrk")):
+        text = open(path).read()
+        rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+        lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.M))
+        p50 = max(p50, seconds(lat["50"]))
+        p99 = max(p99, seconds(lat["99"]))
+        m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+        bad += int(m.group(1)) if m else 0
+    return rps, p50, p99, bad
+def fmt(s):
+    return f"{s * 1e3:.2f} ms" if s >= 1e-3 else f"{s * 1e6:.0f} us"
 base = parse("nginx")[0]
-print(f"\n### {label}: wrk -t2 -c{connections} -d{duration}s\n")
+print(f"\n### {label}: {connections} connections, {duration} s\n")
 print("| target | requests/s | p50 | p99 | ratio to nginx | non-2xx |")
 print("|---|---:|---:|---:|---:|---:|")
-for name, title in [("nginx", "nginx static 200"), ("token", "authenticate by token"),
-                    ("jwt", "authenticate by JWT"), ("password", "passwords/authenticate")]:
-    rps, p50, p99, bad, errors = parse(name)
-    print(f"| {title} | {rps:,.0f} | {p50} | {p99} | {rps / base:.2f} | {bad} |")
-    if errors:
-        print(f"<!-- {title}: {errors} -->")
+rows = [("nginx", "nginx static 200"), ("token", "authenticate by token"),
+        ("jwt", "authenticate by JWT")]
+if password == "1":
+    rows.append(("password", "passwords/authenticate"))
+for name, title in rows:
+    rps, p50, p99, bad = parse(name)
+    print(f"| {title} | {rps:,.0f} | {fmt(p50)} | {fmt(p99)} | {rps / base:.2f} | {bad} |")
 PY
