@@ -369,10 +369,12 @@ RouteMatch Api::Resolve(const ApiRequest& req) const {
                         "this method; allowed: " + std::string(allow) + ".");
     m.allow = std::string(allow);
   };
-  // Authenticate runs inline (on the I/O thread) unless it may write: the hot path is a cache
-  // lookup, a JWT reuse and a string build, cheaper than a thread hop.
+  // Authenticate runs inline (on the I/O thread) unless it may write or the store is shared: the
+  // hot path is then a cache lookup, a JWT reuse and a string build, cheaper than a thread hop.
+  // With a shared store every authenticate reads the database (SessionService::Validate), which
+  // must not stall an I/O thread's other connections.
   const bool authenticate_writes =
-      req.body.find("session_duration_minutes") != std::string_view::npos ||
+      d_.store.shared() || req.body.find("session_duration_minutes") != std::string_view::npos ||
       req.body.find("session_custom_claims") != std::string_view::npos;
 
   constexpr std::string_view kJwks = "/v1/sessions/jwks/";
