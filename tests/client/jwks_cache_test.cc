@@ -127,6 +127,43 @@ TEST_F(JwksCacheTest, RepeatsAreVerifiedCacheHits) {
   EXPECT_EQ(client->stats().verified_cache_hits, 60u);
 }
 
+// A verified-cache hit is only as good as the key that verified it: once a refreshed key set no
+// longer publishes that key, the cached JWT is refused; an unchanged refresh keeps the hits.
+TEST_F(JwksCacheTest, CacheHitRequiresItsKeyStillPublished) {
+  const std::vector<std::string> jwts = DistinctJwts(1);
+  ASSERT_EQ(jwts.size(), 1u);
+  ClientOptions o = Options();
+  o.transport = transport_;
+  o.jwks_refresh_interval = seconds(1);
+  auto client = NewClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_OK(client->Sessions().AuthenticateJwtLocal(jwts[0]));
+  ASSERT_OK(client->Sessions().AuthenticateJwtLocal(jwts[0]));
+  EXPECT_EQ(client->stats().verified_cache_hits, 1u);
+
+  // Wait for background refreshes: the same document comes back, hits continue.
+  auto wait_for_fetches = [&](std::uint64_t n) {
+    for (int i = 0; i < 100 && client->stats().jwks_fetches < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return client->stats().jwks_fetches >= n;
+  };
+  ASSERT_TRUE(wait_for_fetches(2));
+  ASSERT_OK(client->Sessions().AuthenticateJwtLocal(jwts[0]));
+  EXPECT_EQ(client->stats().verified_cache_hits, 2u);
+
+  // The key withdrawn (a valid, empty key set): the cached JWT must not be accepted any more.
+  transport_->RespondWith(200, R"({"keys":[]})");
+  ASSERT_TRUE(wait_for_fetches(client->stats().jwks_fetches + 1));
+  EXPECT_ERROR_KIND(client->Sessions().AuthenticateJwtLocal(jwts[0]), ErrorKind::kJwtInvalid);
+  EXPECT_EQ(client->stats().verified_cache_hits, 2u);
+
+  // Published again: accepted again.
+  transport_->PassThrough();
+  ASSERT_TRUE(wait_for_fetches(client->stats().jwks_fetches + 1));
+  ASSERT_OK(client->Sessions().AuthenticateJwtLocal(jwts[0]));
+}
+
 // An unknown kid (here: a JWT of another project, whose keys this project never publishes)
 // refetches the key set at most once per jwks_min_refetch_interval (default 30 s), measured on
 // the client's clock; within the interval, no amount of unknown kids causes another fetch.

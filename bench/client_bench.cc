@@ -1,0 +1,403 @@
+// C++ SDK benchmark: what Sessions().AuthenticateJwtLocal costs next to the signature check no
+// verifier can avoid, what a verified-cache hit costs, and how local verification scales.
+//
+//   bench/run_client.sh    (Release build in build-sdk, a real server, this binary, the Node peer)
+//
+// Measured in one run, so the comparisons share the machine's state:
+//   BM_LocalVerifyNoCache        Sessions().AuthenticateJwtLocal of a realistic RS256 session JWT
+//                                with the verified-JWT cache disabled (verified_cache_capacity 0):
+//                                clock, key-set snapshot, the full verification pipeline, the
+//                                session read out of the claims. On 1 and 2 threads.
+//   BM_BareOpensslVerify         the baseline: EVP_MD_CTX_new, EVP_DigestVerifyInit(ctx, NULL,
+//                                EVP_sha256(), NULL, pkey), EVP_DigestVerify over the JWT's
+//                                "header.payload" with the signature already decoded, free. On 1
+//                                and 2 threads.
+//   BM_PairedLocalVsBare         both alternating one operation at a time, each timed on its own:
+//                                the ratio least disturbed by other load on a shared machine.
+//   BM_VerifiedCacheHit          the same JWT again with the cache enabled (default capacity).
+//
+// Where the JWT and the key set come from:
+//   * With TESSERA_BENCH_BASE_URL, TESSERA_BENCH_PROJECT_ID, TESSERA_BENCH_SECRET and
+//     TESSERA_BENCH_JWT set (run_client.sh does, from a real `tessera serve`): that JWT, and the
+//     server's JWKS fetched once by the SDK's own libcurl transport before any timing. The Node
+//     peer verifies the very same JWT.
+//   * Otherwise, self-contained: a JWT minted here by the core library (two authentication
+//     factors, roles, custom claims, as bench/core_bench.cc) and a Transport that serves the
+//     matching JWKS from memory.
+// Either way no timed operation touches the network: the key set is cached before timing starts.
+//
+// main() prints the ratios and targets at the end, and one "RESULT key=value" line per figure for
+// run_client.sh.
+#include <benchmark/benchmark.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/base64.h"
+#include "tessera/client/client.h"
+#include "tessera/token/key_set.h"
+#include "tessera/token/keys.h"
+#include "tessera/token/session_jwt.h"
+
+namespace tessera::bench {
+namespace {
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "client_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(Result<T> r, const char* what) {
+  if (!r.ok()) Die(std::string(what) + ": " + r.status().ToString());
+  return std::move(*r);
+}
+
+template <typename T>
+T Must(client::Outcome<T> r, const char* what) {
+  if (!r.ok()) {
+    Die(std::string(what) + ": " + r.error().error_type + ": " + r.error().error_message);
+  }
+  return std::move(*r);
+}
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+constexpr char kProject[] = "project-test-3f5e0c1a-8d2b-4c7e-9a61-2b7d4e8f0c93";
+
+// As bench/core_bench.cc: signed in by email magic link, stepped up with a password, the default
+// role, two custom claims.
+SessionClaims RealisticClaims(TimePoint now) {
+  SessionClaims c;
+  c.project_id = kProject;
+  c.user_id = "user-test-6c2e1f0a-3b4d-4e5f-8a9b-0c1d2e3f4a5b";
+  c.session_id = "session-test-9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+  c.started_at = std::chrono::floor<Seconds>(now) - std::chrono::minutes(30);
+  c.last_accessed_at = std::chrono::floor<Seconds>(now);
+  c.expires_at = std::chrono::floor<Seconds>(now) + std::chrono::hours(24 * 7);
+  c.attributes = {"203.0.113.54", "Mozilla/5.0"};
+  c.authentication_factors.push_back(boost::json::parse(R"({
+      "type": "magic_link", "delivery_method": "email",
+      "last_authenticated_at": "2026-03-01T13:55:15Z",
+      "email_factor": {"email_id": "email-test-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                       "email_address": "ada@example.com"}})"));
+  c.authentication_factors.push_back(boost::json::parse(R"({
+      "type": "password", "delivery_method": "knowledge",
+      "last_authenticated_at": "2026-03-01T14:25:15Z"})"));
+  c.roles = {"stytch_user"};
+  c.custom_claims = boost::json::parse(R"({"plan": "team", "locale": "en-GB"})").as_object();
+  return c;
+}
+
+// Serves one JWKS document; anything else is a 503 (no timed operation asks for anything else).
+class InMemoryJwksTransport final : public client::Transport {
+ public:
+  InMemoryJwksTransport(std::string path, std::string jwks)
+      : path_(std::move(path)), jwks_(std::move(jwks)) {}
+  client::Outcome<client::HttpResponse> Send(const client::HttpRequest& request) override {
+    if (request.method == "GET" && request.url.ends_with(path_)) {
+      return client::HttpResponse{200, jwks_};
+    }
+    return client::HttpResponse{503, R"({"status_code":503,"error_type":"bench"})"};
+  }
+
+ private:
+  std::string path_;
+  std::string jwks_;
+};
+
+struct Fixture {
+  std::string source;  // Where the JWT came from, for the report.
+  std::string jwt;
+  std::string signing_input;            // "header.payload"
+  std::vector<std::uint8_t> signature;  // Decoded.
+  std::shared_ptr<const KeySet> keys;   // Holds the baseline's key.
+  EVP_PKEY* pkey = nullptr;
+  std::unique_ptr<client::Client> uncached;  // verified_cache_capacity 0
+  std::unique_ptr<client::Client> cached;    // default capacity
+};
+
+const Fixture& TheFixture() {
+  static const Fixture* fixture = [] {
+    auto* f = new Fixture;
+    client::ClientOptions o;
+    std::optional<SigningKey> key;
+    if (const char* url = Env("TESSERA_BENCH_BASE_URL")) {
+      const char* project = Env("TESSERA_BENCH_PROJECT_ID");
+      const char* secret = Env("TESSERA_BENCH_SECRET");
+      const char* jwt = Env("TESSERA_BENCH_JWT");
+      if (project == nullptr || secret == nullptr || jwt == nullptr) {
+        Die("TESSERA_BENCH_BASE_URL needs TESSERA_BENCH_PROJECT_ID, _SECRET and _JWT");
+      }
+      o.project_id = project;
+      o.secret = secret;
+      o.base_url = url;
+      f->jwt = jwt;
+      f->source = std::string("tessera serve at ") + url;
+    } else {
+      key = Must(SigningKey::Generate(JwtAlgorithm::kRS256, "jwk-test-bench-client"), "keygen");
+      const std::string jwks = Must(KeySet::FromKeys({key->public_key()}), "key set")->ToJwksJson();
+      o.project_id = kProject;
+      o.secret = "secret-test-bench";
+      o.base_url = "http://tessera.invalid";
+      o.transport = std::make_shared<InMemoryJwksTransport>(
+          std::string("/v1/sessions/jwks/") + kProject, jwks);
+      const TimePoint now = std::chrono::system_clock::now();
+      f->jwt = Must(MintSessionJwt(*key, RealisticClaims(now), now), "mint");
+      f->source = "minted in-process (core library), JWKS served from memory";
+    }
+    client::ClientOptions uncached = o;
+    uncached.verified_cache_capacity = 0;
+    f->uncached = Must(client::Client::Create(uncached), "client");
+    f->cached = Must(client::Client::Create(o), "client");
+
+    // The baseline's key: the one the JWKS publishes under the JWT's kid.
+    const std::string jwks_json = Must(f->uncached->Sessions().GetJwks(), "GET JWKS").json;
+    f->keys = Must(KeySet::FromJwks(jwks_json), "JWKS");
+    const std::size_t dot1 = f->jwt.find('.');
+    const std::size_t dot2 = f->jwt.rfind('.');
+    if (dot1 == std::string::npos || dot1 == dot2) Die("the JWT is not three segments");
+    const std::string header = Must(Base64UrlDecode(f->jwt.substr(0, dot1)), "header");
+    const std::string kid(boost::json::parse(header).at("kid").as_string());
+    const PublicKey* pub = f->keys->Find(kid);
+    if (pub == nullptr) Die("the JWKS has no key " + kid);
+    f->pkey = pub->pkey();
+    f->signing_input = f->jwt.substr(0, dot2);
+    const std::string sig = Must(Base64UrlDecode(f->jwt.substr(dot2 + 1)), "signature");
+    f->signature.assign(sig.begin(), sig.end());
+
+    // Both clients fetch the key set now, outside every timing; a failure here would make every
+    // benchmark measure an error path.
+    Must(f->uncached->Sessions().AuthenticateJwtLocal(f->jwt), "AuthenticateJwtLocal (uncached)");
+    Must(f->cached->Sessions().AuthenticateJwtLocal(f->jwt), "AuthenticateJwtLocal (cached)");
+    return f;
+  }();
+  return *fixture;
+}
+
+bool LocalVerify(const client::Client& c, const std::string& jwt) {
+  auto r = const_cast<client::Client&>(c).Sessions().AuthenticateJwtLocal(jwt);
+  benchmark::DoNotOptimize(r);
+  return r.ok();
+}
+
+// The baseline, deliberately the plain documented OpenSSL 3 usage (as bench/core_bench.cc).
+bool BareVerify(const Fixture& f) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx != nullptr &&
+                  EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, f.pkey) == 1 &&
+                  EVP_DigestVerify(ctx, f.signature.data(), f.signature.size(),
+                                   reinterpret_cast<const unsigned char*>(f.signing_input.data()),
+                                   f.signing_input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+void BM_LocalVerifyNoCache(benchmark::State& state) {
+  const Fixture& f = TheFixture();
+  for (auto _ : state) {
+    if (!LocalVerify(*f.uncached, f.jwt)) {
+      state.SkipWithError("AuthenticateJwtLocal failed (JWT expired? runs must end within 300 s)");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_BareOpensslVerify(benchmark::State& state) {
+  const Fixture& f = TheFixture();
+  for (auto _ : state) {
+    if (!BareVerify(f)) {
+      state.SkipWithError("EVP_DigestVerify failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_VerifiedCacheHit(benchmark::State& state) {
+  const Fixture& f = TheFixture();
+  for (auto _ : state) {
+    if (!LocalVerify(*f.cached, f.jwt)) {
+      state.SkipWithError("AuthenticateJwtLocal failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Alternating one operation at a time, each timed on its own (as BM_PairedVerify in
+// core_bench.cc): both halves see the same machine state. Which goes first alternates too.
+void BM_PairedLocalVsBare(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  const Fixture& f = TheFixture();
+  Clock::duration local{}, bare{};
+  bool local_first = true;
+  for (auto _ : state) {
+    const Clock::time_point t0 = Clock::now();
+    const bool first_ok = local_first ? LocalVerify(*f.uncached, f.jwt) : BareVerify(f);
+    const Clock::time_point t1 = Clock::now();
+    const bool second_ok = local_first ? BareVerify(f) : LocalVerify(*f.uncached, f.jwt);
+    const Clock::time_point t2 = Clock::now();
+    if (!first_ok || !second_ok) {
+      state.SkipWithError("verification failed");
+      break;
+    }
+    local += local_first ? t1 - t0 : t2 - t1;
+    bare += local_first ? t2 - t1 : t1 - t0;
+    local_first = !local_first;
+  }
+  const double n = static_cast<double>(state.iterations());
+  const double local_s = std::chrono::duration<double>(local).count();
+  const double bare_s = std::chrono::duration<double>(bare).count();
+  if (local_s > 0 && bare_s > 0) {
+    state.counters["local_per_s"] = n / local_s;
+    state.counters["bare_per_s"] = n / bare_s;
+    state.counters["ratio"] = bare_s / local_s;  // = local rate / bare rate
+  }
+}
+
+// Wall-clock time everywhere, so items_per_second is throughput (summed over threads).
+BENCHMARK(BM_LocalVerifyNoCache)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_BareOpensslVerify)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_PairedLocalVsBare)->UseRealTime();
+BENCHMARK(BM_VerifiedCacheHit)->UseRealTime()->Threads(1)->Threads(2);
+
+// The console reporter, also keeping every counter of every benchmark for the summary.
+class RecordingReporter : public benchmark::ConsoleReporter {
+ public:
+  explicit RecordingReporter(OutputOptions options) : ConsoleReporter(options) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred) continue;
+      const std::string name = run.run_name.str();
+      if (run.run_type == Run::RT_Aggregate) {
+        if (run.aggregate_name == "median") {
+          for (const auto& [counter, value] : run.counters) medians_[{name, counter}] = value;
+          medians_[{name, "ns_per_op"}] = run.GetAdjustedRealTime();
+        }
+      } else {
+        for (const auto& [counter, value] : run.counters) {
+          repetitions_[{name, counter}].push_back(value);
+        }
+        repetitions_[{name, "ns_per_op"}].push_back(run.GetAdjustedRealTime());
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  // The median of `counter` of benchmark `name` (with --benchmark_repetitions, the reported
+  // median aggregate; else the median of the runs seen), or nullopt when it did not run.
+  std::optional<double> Median(const std::string& name, const std::string& counter) const {
+    const std::pair<std::string, std::string> key(name, counter);
+    if (const auto it = medians_.find(key); it != medians_.end()) return it->second;
+    const auto it = repetitions_.find(key);
+    if (it == repetitions_.end() || it->second.empty()) return std::nullopt;
+    std::vector<double> v = it->second;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, double> medians_;
+  std::map<std::pair<std::string, std::string>, std::vector<double>> repetitions_;
+};
+
+constexpr double kRatioTarget = 0.85;      // local / bare verification rate
+constexpr double kCacheHitTargetNs = 300;  // per verified-cache hit
+constexpr double kScalingTarget = 1.8;     // 2-thread / 1-thread throughput
+
+const char* Verdict(bool met) { return met ? "met" : "MISSED"; }
+
+void PrintResult(const char* key, std::optional<double> value) {
+  if (value) std::printf("RESULT %s=%.6g\n", key, *value);
+}
+
+}  // namespace
+}  // namespace tessera::bench
+
+int main(int argc, char** argv) {
+  using namespace tessera::bench;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const Fixture& f = TheFixture();  // Key set fetched, JWT checked, outside every timing.
+  std::printf("session JWT: %zu bytes, %s\n", f.jwt.size(), f.source.c_str());
+  std::fflush(stdout);
+
+  RecordingReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+                                                   : benchmark::ConsoleReporter::OO_None);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  const auto rate = [&](const std::string& bm, int threads) {
+    return reporter.Median(bm + "/real_time/threads:" + std::to_string(threads),
+                           "items_per_second");
+  };
+  const auto ns = [&](const std::string& bm, int threads) {
+    return reporter.Median(bm + "/real_time/threads:" + std::to_string(threads), "ns_per_op");
+  };
+  const auto local1 = rate("BM_LocalVerifyNoCache", 1), local2 = rate("BM_LocalVerifyNoCache", 2);
+  const auto bare1 = rate("BM_BareOpensslVerify", 1), bare2 = rate("BM_BareOpensslVerify", 2);
+  const auto hit1 = rate("BM_VerifiedCacheHit", 1), hit2 = rate("BM_VerifiedCacheHit", 2);
+  const auto paired = reporter.Median("BM_PairedLocalVsBare/real_time", "ratio");
+  const auto paired_local = reporter.Median("BM_PairedLocalVsBare/real_time", "local_per_s");
+  const auto paired_bare = reporter.Median("BM_PairedLocalVsBare/real_time", "bare_per_s");
+
+  std::printf("\nsummary (medians of this run)\n");
+  if (paired) {
+    std::printf("  (a)/(b) paired: local %.0f/s, bare %.0f/s, ratio %.3f (target >= %.2f: %s)\n",
+                paired_local.value_or(0), paired_bare.value_or(0), *paired, kRatioTarget,
+                Verdict(*paired >= kRatioTarget));
+  }
+  if (local1 && bare1) {
+    std::printf("  (a)/(b) separate: local %.0f/s, bare %.0f/s, ratio %.3f\n", *local1, *bare1,
+                *local1 / *bare1);
+  }
+  if (hit1) {
+    const double hit_ns = 1e9 / *hit1;
+    std::printf("  (c) verified-cache hit: %.1f ns/op (target <= %.0f ns: %s)\n", hit_ns,
+                kCacheHitTargetNs, Verdict(hit_ns <= kCacheHitTargetNs));
+  }
+  if (local1 && local2) {
+    std::printf("  (d) 2-thread scaling, local: %.3f (target >= %.1f: %s)\n", *local2 / *local1,
+                kScalingTarget, Verdict(*local2 / *local1 >= kScalingTarget));
+  }
+  if (bare1 && bare2) {
+    std::printf("      2-thread scaling, bare OpenSSL (what the machine allows): %.3f\n",
+                *bare2 / *bare1);
+  }
+  if (hit1 && hit2) std::printf("      2-thread scaling, cache hit: %.3f\n", *hit2 / *hit1);
+
+  PrintResult("local_ops_per_s", local1);
+  PrintResult("local_ns_per_op", ns("BM_LocalVerifyNoCache", 1));
+  PrintResult("bare_ops_per_s", bare1);
+  PrintResult("bare_ns_per_op", ns("BM_BareOpensslVerify", 1));
+  PrintResult("paired_ratio", paired);
+  PrintResult("separate_ratio",
+              local1 && bare1 ? std::optional<double>(*local1 / *bare1) : std::nullopt);
+  PrintResult("hit_ops_per_s", hit1);
+  PrintResult("hit_ns_per_op", ns("BM_VerifiedCacheHit", 1));
+  PrintResult("local_ops_per_s_2t", local2);
+  PrintResult("bare_ops_per_s_2t", bare2);
+  PrintResult("hit_ops_per_s_2t", hit2);
+  PrintResult("local_scaling",
+              local1 && local2 ? std::optional<double>(*local2 / *local1) : std::nullopt);
+  PrintResult("bare_scaling",
+              bare1 && bare2 ? std::optional<double>(*bare2 / *bare1) : std::nullopt);
+  PrintResult("jwt_bytes", static_cast<double>(f.jwt.size()));
+  benchmark::Shutdown();
+  return 0;
+}
