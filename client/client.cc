@@ -225,28 +225,42 @@ class Client::Impl {
                    "max_token_age 0: every JWT counts as too old", ""};
     }
     const TimePoint now = clock_->Now();
-    auto keys = jwks_.Get();
-    if (!keys.ok()) return keys.error();
-    std::shared_ptr<const KeySet> set = *keys;
 
-    if (auto hit = verified_.Find(jwt); hit != nullptr && set->Find(hit->kid) != nullptr) {
-      auto times = CheckTimes(hit->issued_at, hit->not_before, hit->expires_at, max_token_age,
-                              tolerance, now);
-      if (!times.ok()) return times.error();
-      verified_cache_hits_.fetch_add(1, std::memory_order_relaxed);
-      local_.fetch_add(1, std::memory_order_relaxed);
-      return hit->session;
+    // A JWT verified before: its key must still be published. While the key set is the one it
+    // was verified against (same generation, one atomic load) that holds without a lookup; after
+    // a change, look the kid up in the new set.
+    if (auto hit = verified_.Find(jwt); hit != nullptr) {
+      bool published = hit->jwks_generation == jwks_.generation();
+      if (!published) {
+        auto keys = jwks_.Get();
+        published = keys.ok() && keys->keys->Find(hit->kid) != nullptr;
+      }
+      if (published) {
+        auto times = CheckTimes(hit->issued_at, hit->not_before, hit->expires_at, max_token_age,
+                                tolerance, now);
+        if (!times.ok()) return times.error();
+        verified_cache_hits_.fetch_add(1, std::memory_order_relaxed);
+        return hit->session;
+      }
     }
 
-    JwtVerifyOptions opts = verify_options_;
-    opts.clock_skew = tolerance;
-    auto verified = VerifyJwt(jwt, *set, opts, now);
+    auto keys = jwks_.Get();
+    if (!keys.ok()) return keys.error();
+    JwksSnapshot snapshot = std::move(*keys);
+    // The options are copied (strings and all) only for a non-default tolerance.
+    std::optional<JwtVerifyOptions> custom;
+    if (tolerance != verify_options_.clock_skew) {
+      custom = verify_options_;
+      custom->clock_skew = tolerance;
+    }
+    const JwtVerifyOptions& opts = custom ? *custom : verify_options_;
+    auto verified = VerifyJwt(jwt, *snapshot.keys, opts, now);
     if (!verified.ok() && verified.status().code() == ErrorCode::kJwtKidUnknown) {
       // Perhaps a key published after our last fetch: one rate-limited refetch, then retry.
-      auto fresh = jwks_.RefreshForUnknownKid(set);
-      if (fresh != set) {
-        set = fresh;
-        verified = VerifyJwt(jwt, *set, opts, now);
+      JwksSnapshot fresh = jwks_.RefreshForUnknownKid(snapshot);
+      if (fresh.generation != snapshot.generation) {
+        snapshot = std::move(fresh);
+        verified = VerifyJwt(jwt, *snapshot.keys, opts, now);
       }
     }
     if (!verified.ok()) {
@@ -255,19 +269,22 @@ class Client::Impl {
     }
     auto claims = SessionClaimsFromJwt(*verified);
     if (!claims.ok()) return JwtError("jwt_invalid", claims.status().message());
-    auto entry = std::make_shared<VerifiedJwtEntry>();
-    entry->token = std::string(jwt);
-    entry->kid = verified->kid;
-    entry->issued_at = verified->issued_at;
-    entry->not_before = verified->not_before;
-    entry->expires_at = verified->expires_at;
-    entry->session = std::make_shared<const Session>(SessionFromClaims(*claims));
-    auto times = CheckTimes(entry->issued_at, entry->not_before, entry->expires_at, max_token_age,
-                            tolerance, now);
-    auto session = entry->session;
-    verified_.Insert(std::move(entry));  // Cached even when too old for *this* caller's limit.
+    auto session = std::make_shared<const Session>(SessionFromClaims(*claims));
+    auto times = CheckTimes(verified->issued_at, verified->not_before, verified->expires_at,
+                            max_token_age, tolerance, now);
+    if (verified_.enabled()) {  // Cached even when too old for *this* caller's limit.
+      auto entry = std::make_shared<VerifiedJwtEntry>();
+      entry->token = std::string(jwt);
+      entry->kid = verified->kid;
+      entry->jwks_generation = snapshot.generation;
+      entry->issued_at = verified->issued_at;
+      entry->not_before = verified->not_before;
+      entry->expires_at = verified->expires_at;
+      entry->session = session;
+      verified_.Insert(std::move(entry));
+    }
     if (!times.ok()) return times.error();
-    local_.fetch_add(1, std::memory_order_relaxed);
+    local_misses_.fetch_add(1, std::memory_order_relaxed);
     return session;
   }
 
@@ -279,7 +296,8 @@ class Client::Impl {
   JwtVerifyOptions verify_options_;
   JwksCache jwks_;
   VerifiedCache verified_;
-  std::atomic<std::uint64_t> local_{0};
+  // Local acceptances are counted once each, as a miss or as a hit (one atomic add per call).
+  std::atomic<std::uint64_t> local_misses_{0};
   std::atomic<std::uint64_t> verified_cache_hits_{0};
   std::atomic<std::uint64_t> api_fallbacks_{0};
 };
@@ -311,8 +329,8 @@ ClientStats Client::stats() const {
   ClientStats s;
   s.jwks_fetches = impl_->jwks_.fetches();
   s.jwks_fetch_failures = impl_->jwks_.failures();
-  s.local_verifications = impl_->local_.load();
   s.verified_cache_hits = impl_->verified_cache_hits_.load();
+  s.local_verifications = impl_->local_misses_.load() + s.verified_cache_hits;
   s.api_fallbacks = impl_->api_fallbacks_.load();
   return s;
 }

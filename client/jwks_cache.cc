@@ -19,12 +19,19 @@ JwksCache::~JwksCache() {
   if (bg_.joinable()) bg_.join();
 }
 
-Outcome<std::shared_ptr<const KeySet>> JwksCache::FetchLocked() {
+Outcome<JwksSnapshot> JwksCache::FetchLocked() {
   last_fetch_attempt_ = clock_.Now();
   auto text = fetch_();
   if (!text.ok()) {
     failures_.fetch_add(1);
     return text.error();
+  }
+  if (generation_.load() != 0 && *text == last_document_) {
+    // Unchanged (the common case for the periodic refresh): keep the snapshot, so its generation
+    // stays and verified-cache hits keep skipping the key lookup.
+    fetches_.fetch_add(1);
+    std::lock_guard lock(snapshot_mu_);
+    return snapshot_;
   }
   auto set = KeySet::FromJwks(*text);
   if (!set.ok()) {
@@ -33,8 +40,10 @@ Outcome<std::shared_ptr<const KeySet>> JwksCache::FetchLocked() {
                  "the server's JWKS is not usable: " + set.status().message(), ""};
   }
   fetches_.fetch_add(1);
+  last_document_ = std::move(*text);
   std::lock_guard lock(snapshot_mu_);
-  snapshot_ = *set;
+  snapshot_ = JwksSnapshot{*set, snapshot_.generation + 1};
+  generation_.store(snapshot_.generation, std::memory_order_release);
   return snapshot_;
 }
 
@@ -59,15 +68,15 @@ void JwksCache::Background() {
   }
 }
 
-Outcome<std::shared_ptr<const KeySet>> JwksCache::Get() {
+Outcome<JwksSnapshot> JwksCache::Get() {
   {
     std::lock_guard lock(snapshot_mu_);
-    if (snapshot_) return snapshot_;
+    if (snapshot_.keys) return snapshot_;
   }
   std::lock_guard fetch_lock(fetch_mu_);
   {
     std::lock_guard lock(snapshot_mu_);
-    if (snapshot_) return snapshot_;  // Another caller fetched while we waited.
+    if (snapshot_.keys) return snapshot_;  // Another caller fetched while we waited.
   }
   auto fetched = FetchLocked();
   if (!fetched.ok()) {
@@ -80,12 +89,12 @@ Outcome<std::shared_ptr<const KeySet>> JwksCache::Get() {
   return fetched;
 }
 
-std::shared_ptr<const KeySet> JwksCache::RefreshForUnknownKid(
-    const std::shared_ptr<const KeySet>& seen) {
+JwksSnapshot JwksCache::RefreshForUnknownKid(const JwksSnapshot& seen) {
   std::lock_guard fetch_lock(fetch_mu_);
   {
     std::lock_guard lock(snapshot_mu_);
-    if (snapshot_ != seen) return snapshot_;  // Someone refreshed meanwhile: try that one.
+    // Someone installed a different set meanwhile: try that one.
+    if (snapshot_.generation != seen.generation) return snapshot_;
   }
   if (clock_.Now() - last_fetch_attempt_ < min_refetch_interval_) return seen;
   auto fetched = FetchLocked();

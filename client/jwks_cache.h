@@ -19,6 +19,14 @@
 
 namespace tessera::client {
 
+// A published key set and its generation. Generations start at 1 and grow by one each time the
+// cache installs a key set with different content; a refetch that returns the same document
+// keeps the snapshot (and its generation).
+struct JwksSnapshot {
+  std::shared_ptr<const KeySet> keys;
+  std::uint64_t generation = 0;
+};
+
 class JwksCache {
  public:
   // `fetch` returns the JWKS document text. `clock` times the refetch rate limit.
@@ -28,18 +36,23 @@ class JwksCache {
 
   // The current snapshot. Only before the first successful fetch does this fetch (once, shared
   // by every caller that arrives meanwhile); afterwards it never waits for the network.
-  Outcome<std::shared_ptr<const KeySet>> Get();
+  Outcome<JwksSnapshot> Get();
+
+  // The current snapshot's generation (0 before the first fetch), without locking: a key found
+  // in the snapshot of generation g is still published while generation() == g.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // For a kid missing from `seen`: refetches unless a fetch happened within min_refetch_interval
   // (one fetch at a time; concurrent callers wait for it), and returns the newest snapshot.
-  std::shared_ptr<const KeySet> RefreshForUnknownKid(const std::shared_ptr<const KeySet>& seen);
+  JwksSnapshot RefreshForUnknownKid(const JwksSnapshot& seen);
 
   std::uint64_t fetches() const { return fetches_.load(); }
   std::uint64_t failures() const { return failures_.load(); }
 
  private:
-  // Fetches and installs a new snapshot; the old one stays on failure.
-  Outcome<std::shared_ptr<const KeySet>> FetchLocked();
+  // Fetches and installs a new snapshot (unless the document is unchanged); the old one stays on
+  // failure.
+  Outcome<JwksSnapshot> FetchLocked();
   void StartBackgroundLocked();
   void Background();
 
@@ -50,9 +63,12 @@ class JwksCache {
 
   std::mutex fetch_mu_;             // One fetch at a time.
   TimePoint last_fetch_attempt_{};  // GUARDED_BY(fetch_mu_)
+  std::string last_document_;       // GUARDED_BY(fetch_mu_): the text snapshot_ was parsed from.
 
-  mutable std::mutex snapshot_mu_;          // Held only to copy or swap the pointer.
-  std::shared_ptr<const KeySet> snapshot_;  // GUARDED_BY(snapshot_mu_)
+  mutable std::mutex snapshot_mu_;  // Held only to copy or swap the snapshot.
+  JwksSnapshot snapshot_;           // GUARDED_BY(snapshot_mu_)
+  // snapshot_.generation, readable without the lock; written under snapshot_mu_.
+  std::atomic<std::uint64_t> generation_{0};
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

@@ -1,7 +1,8 @@
 // Verified session JWTs, remembered so that a JWT seen again costs a hash lookup instead of a
 // signature check. Bounded; an entry is only a shortcut for the signature and claim parsing:
 // callers still apply the time checks (exp, nbf, max_token_age) and that the key is still
-// published, on every hit.
+// published, on every hit (cheaply while the key set's generation is the one the entry was
+// verified against).
 #ifndef TESSERA_CLIENT_VERIFIED_CACHE_H_
 #define TESSERA_CLIENT_VERIFIED_CACHE_H_
 
@@ -20,6 +21,7 @@ namespace tessera::client {
 struct VerifiedJwtEntry {
   std::string token;  // The whole JWT: a hit must match it byte for byte.
   std::string kid;
+  std::uint64_t jwks_generation = 0;  // Of the key set that verified it (JwksSnapshot).
   std::int64_t issued_at = 0;
   std::int64_t not_before = 0;
   std::int64_t expires_at = 0;
@@ -31,6 +33,8 @@ class VerifiedCache {
   // `capacity` 0 disables the cache.
   explicit VerifiedCache(std::size_t capacity);
 
+  bool enabled() const { return per_shard_ != 0; }
+
   std::shared_ptr<const VerifiedJwtEntry> Find(std::string_view token) const;
   void Insert(std::shared_ptr<const VerifiedJwtEntry> entry);
 
@@ -40,8 +44,10 @@ class VerifiedCache {
     mutable std::mutex mu;
     std::unordered_map<std::uint64_t, std::shared_ptr<const VerifiedJwtEntry>> entries;
   };
-  // A fast keyed 64-bit hash of the whole token. The seed is random per cache, so nobody can
-  // aim many tokens at one bucket; equality is then checked on the full token.
+  // A fast keyed 64-bit hash of the token's length and its last kHashedTail bytes (see the .cc
+  // for why the tail suffices). The seed is random per cache, so nobody can aim many tokens at
+  // one bucket; equality is then checked on the full token.
+  static constexpr std::size_t kHashedTail = 64;
   std::uint64_t Hash(std::string_view token) const;
 
   const std::size_t per_shard_;
