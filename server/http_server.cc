@@ -269,6 +269,13 @@ class HttpServer::Impl {
                           Error(ErrorCode::kHeadersTooLarge,
                                 "The request headers are larger than this server accepts."),
                           11, remote);
+        } else if (hec == http::error::body_limit) {
+          // Beast checks Content-Length against the body limit while reading the header, so an
+          // announced oversized body ends here (before any 100 Continue is owed).
+          co_await Reject(*conn,
+                          Error(ErrorCode::kBodyTooLarge,
+                                "The request body is larger than this server accepts."),
+                          11, remote);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::operation_aborted && hec != asio::error::connection_reset &&
                    hec != asio::error::eof && buffer.size() > 0) {

@@ -29,7 +29,12 @@ const Clock& SystemClock();
 inline std::int64_t ToUnixSeconds(TimePoint t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint FromUnixSeconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+// The time point of `s` seconds since the epoch, saturated to what TimePoint can hold (about
+// 1678 to 2261): untrusted input can never overflow the conversion.
+inline TimePoint FromUnixSeconds(std::int64_t s) {
+  constexpr std::int64_t kLimit = 9'000'000'000;  // Seconds; below INT64_MAX / 10^9.
+  return TimePoint(std::chrono::seconds(s > kLimit ? kLimit : (s < -kLimit ? -kLimit : s)));
+}
 
 }  // namespace tessera
 

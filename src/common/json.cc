@@ -1,6 +1,33 @@
 #include "common/json.h"
 
+#include <cmath>
+
 namespace tessera {
+
+namespace {
+
+// 1e400 parses as infinity; infinity and NaN have no JSON spelling, so a value holding one could
+// never be written back out. Depth is bounded by the parse.
+bool AllNumbersFinite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (!AllNumbersFinite(e)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllNumbersFinite(kv.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
 
 Result<boost::json::value> ParseJson(std::string_view text, std::size_t max_depth,
                                      boost::json::storage_ptr sp) {
@@ -13,6 +40,9 @@ Result<boost::json::value> ParseJson(std::string_view text, std::size_t max_dept
       return Error(ErrorCode::kJsonTooDeep, "JSON is nested too deeply");
     }
     return Error(ErrorCode::kMalformedJson, "not valid JSON");
+  }
+  if (!AllNumbersFinite(v)) {
+    return Error(ErrorCode::kMalformedJson, "JSON numbers must be finite");
   }
   return v;
 }

@@ -69,6 +69,10 @@ Result<TimePoint> ParseRfc3339(std::string_view s) {
   const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)),
                            day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return bad();
+  // TimePoint (nanoseconds in 64 bits) ends in 2262; refuse what it cannot hold rather than wrap.
+  if (y < 1700 || y > 2200) {
+    return Error(ErrorCode::kInvalidArgument, "RFC 3339 timestamp out of range (years 1700-2200)");
+  }
   std::size_t pos = 19;
   if (s[pos] == '.') {
     ++pos;

@@ -28,7 +28,12 @@ StrengthResult CheckPasswordStrength(std::string_view password,
   r.policy = settings.password_policy;
 
   // zxcvbn: the estimate and the weakest kinds of pattern it found.
-  std::string pwd(password);  // NUL-terminated copy; zxcvbn reads a C string.
+  // zxcvbn reads a C string: an embedded NUL would end the password early and make a strong one
+  // look weak. Stand-in bytes keep the length and count as unguessable characters.
+  std::string pwd(password);
+  for (char& c : pwd) {
+    if (c == '\0') c = '\x01';
+  }
   std::vector<const char*> dict;
   for (const auto& w : user_inputs) dict.push_back(w.c_str());
   dict.push_back(nullptr);

@@ -109,9 +109,17 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindById(const Proj
 Result<std::shared_ptr<const CachedSession>> SessionService::FindByJwt(
     const ProjectContext& project, std::string_view jwt) {
   // Expiry is not checked: an expired JWT of a live session is exchanged for a fresh one.
-  TESSERA_ASSIGN_OR_RETURN(
-      VerifiedJwt verified,
-      VerifyJwt(jwt, *project.published_keys, project.refresh_options, ctx_.clock.Now()));
+  auto checked = VerifyJwt(jwt, *project.published_keys, project.refresh_options, ctx_.clock.Now());
+  if (!checked.ok()) {
+    // Every JWT failure is a JWT error for the caller: the generic decoding codes (base64, JSON,
+    // size, depth) become "malformed JWT", their message kept.
+    if (checked.status().category() != ErrorCategory::kUnauthenticated) {
+      return Error(ErrorCode::kJwtMalformed,
+                   "session_jwt could not be parsed: " + checked.status().message());
+    }
+    return checked.status();
+  }
+  const VerifiedJwt& verified = *checked;
   // Only the session id is needed: the stored session, not the JWT, is the truth about it.
   const auto claim = verified.claims.find(kSessionClaimName);
   const boost::json::value* id = nullptr;
@@ -184,26 +192,50 @@ Result<SessionResult> SessionService::Complete(const ProjectContext& project,
     return NotFound();
   }
   if (options.duration_minutes || options.custom_claims || factor) {
-    // A change to the session itself: written through (durable) before we answer.
-    SessionRecord updated = entry->record;
-    if (options.duration_minutes) {
-      updated.expires_at = now + std::chrono::minutes(*options.duration_minutes);
+    // A change to the session itself: written through (durable) before we answer. The write is
+    // conditional on the version it was computed from; when another request (or node) changed
+    // the session first, re-read it and apply this change on top, so no update is lost.
+    SessionRecord base = entry->record;
+    std::shared_ptr<const CachedUser> user = entry->user;
+    for (int attempt = 0;; ++attempt) {
+      SessionRecord updated = base;
+      if (options.duration_minutes) {
+        updated.expires_at = now + std::chrono::minutes(*options.duration_minutes);
+      }
+      if (options.custom_claims) {
+        TESSERA_ASSIGN_OR_RETURN(updated.custom_claims,
+                                 MergeCustomClaims(updated.custom_claims, *options.custom_claims));
+      }
+      if (factor) MergeFactor(updated.authentication_factors, *factor);
+      updated.last_accessed_at = now;
+      const std::uint64_t epoch = ctx_.sessions.epoch();
+      auto version = ctx_.store.UpdateSession(updated);
+      if (version.ok()) {
+        updated.version = *version;
+        auto fresh = MakeCachedSession(std::move(updated), user);
+        {
+          std::lock_guard lock(entry->mu);
+          fresh->token = entry->token;
+        }
+        ctx_.sessions.Insert(fresh, epoch);
+        entry = std::move(fresh);
+        break;
+      }
+      if (version.status().code() != ErrorCode::kStoreConflict || attempt + 1 >= 8) {
+        if (version.status().code() == ErrorCode::kSessionNotFound) {
+          ctx_.sessions.EvictSession(base.project_id, base.session_id);
+        }
+        return version.status();
+      }
+      TESSERA_ASSIGN_OR_RETURN(auto latest,
+                               ctx_.store.GetSession(base.project_id, base.session_id));
+      if (!latest) {
+        ctx_.sessions.EvictSession(base.project_id, base.session_id);
+        return NotFound();
+      }
+      if (latest->expires_at <= now) return NotFound();
+      base = std::move(*latest);
     }
-    if (options.custom_claims) {
-      TESSERA_ASSIGN_OR_RETURN(updated.custom_claims,
-                               MergeCustomClaims(updated.custom_claims, *options.custom_claims));
-    }
-    if (factor) MergeFactor(updated.authentication_factors, std::move(*factor));
-    updated.last_accessed_at = now;
-    const std::uint64_t epoch = ctx_.sessions.epoch();
-    TESSERA_ASSIGN_OR_RETURN(updated.version, ctx_.store.UpdateSession(updated));
-    auto fresh = MakeCachedSession(std::move(updated), entry->user);
-    {
-      std::lock_guard lock(entry->mu);
-      fresh->token = entry->token;
-    }
-    ctx_.sessions.Insert(fresh, epoch);
-    entry = std::move(fresh);
   } else {
     // Only last_accessed_at moves: queued for the write-behind flusher, at most once per second
     // per session, so the hot path never waits for the disk.

@@ -142,13 +142,12 @@ class ConcurrencyTest(ServerCase):
         self.assertEqual(sorted(statuses),
                          [(200, None)] + [(404, "session_not_found")] * 7, statuses)
 
-    # BUG: concurrent session updates lose writes. Each authenticate that changes the session
+    # Regression (fixed): concurrent session updates lose writes. Each authenticate that changes the session
     # (session_custom_claims, session_duration_minutes, an attached factor) merges into the
     # snapshot it read and writes the whole record back (SessionService::Complete ->
     # store.UpdateSession), with no version check or retry (unlike UserService::Modify). Every
     # caller gets 200 and a session showing its own claim, yet the stored claims keep only some
     # of them: 24 parallel merges of distinct keys left 11 (Release) and 6-13 (ASan).
-    @unittest.expectedFailure
     def test_parallel_claim_merges_are_not_lost(self):
         s = self.signup()
         rounds, width = 5, 8

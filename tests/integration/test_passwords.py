@@ -246,12 +246,11 @@ class StrengthCheckTest(ServerCase):
         self.assertLessEqual(body["score"], 4)
         self.assertIsNone(body["feedback"]["luds_requirements"])
 
-    # BUG: a password containing U+0000 is judged only up to the NUL: zxcvbn is handed a C
+    # Regression (fixed): a password containing U+0000 is judged only up to the NUL: zxcvbn is handed a C
     # string (src/service/password_strength.cc, ZxcvbnMatch(pwd.c_str(), ...)), so
     # "a\u0000" + a strong passphrase scores as "a" (valid_password false, and passwords/create
     # refuses it with weak_password) although the spec allows any UTF-8 in passwords. The error
     # is on the safe side (refusal), hence low severity.
-    @unittest.expectedFailure
     def test_nul_inside_password(self):
         strong = "tangerine-Obelisk-quarrel-87-Wombat-sleet"
         body = self.assertSuccess(self.c.post("/v1/passwords/strength_check",

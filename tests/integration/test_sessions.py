@@ -190,7 +190,7 @@ class AuthenticateTest(ServerCase):
                                  "unable_to_parse_session_jwt")
         self.assertSuccess(self.c.authenticate(session_jwt=jwt_text))
 
-    # BUG: a session_jwt whose header cannot be decoded is answered 400 bad_request instead of
+    # Regression (fixed): a session_jwt whose header cannot be decoded is answered 400 bad_request instead of
     # 401 unable_to_parse_session_jwt like every other unusable JWT (a bad signature, a header
     # that is JSON but not an object, ...). VerifyJwt (src/token/jwt_verify.cc, per the contract
     # in include/tessera/token/jwt.h) fails with kMalformedBase64 ("header is not base64url"),
@@ -198,7 +198,6 @@ class AuthenticateTest(ServerCase):
     # and server/error_mapping.cc maps those generic codes to bad_request. Same on
     # sessions/revoke and for passwords/authenticate's session_jwt. Fix: translate non-kJwt*
     # failures of VerifyJwt into kJwtMalformed in SessionService::FindByJwt.
-    @unittest.expectedFailure
     def test_jwt_with_undecodable_header(self):
         s = self.signup()
         _, payload, sig = s["session_jwt"].split(".")

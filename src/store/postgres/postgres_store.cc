@@ -630,13 +630,22 @@ class PostgresStore final : public SessionStore {
           Rows r, c.Exec("update_session",
                          "UPDATE sessions SET expires_at = $1, last_accessed_at = "
                          "GREATEST(last_accessed_at, $2), factors = $3, custom_claims = $4, "
-                         "version = version + 1 WHERE project_id = $5 AND session_id = $6 "
-                         "RETURNING version",
+                         "version = version + 1 WHERE project_id = $5 AND session_id = $6 AND "
+                         "version = $7 RETURNING version",
                          {pg::Time(s.expires_at), pg::Time(s.last_accessed_at),
                           pg::Text(boost::json::serialize(s.authentication_factors)),
                           pg::Text(boost::json::serialize(s.custom_claims)), pg::Text(s.project_id),
-                          pg::Text(s.session_id)}));
-      if (r.size() == 0) return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
+                          pg::Text(s.session_id), pg::Int(s.version)}));
+      if (r.size() == 0) {
+        TESSERA_ASSIGN_OR_RETURN(
+            Rows exists, c.Exec("session_exists",
+                                "SELECT 1 FROM sessions WHERE project_id = $1 AND session_id = $2",
+                                {pg::Text(s.project_id), pg::Text(s.session_id)}));
+        if (exists.size() == 0) {
+          return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
+        }
+        return Error(ErrorCode::kStoreConflict, "the session was changed concurrently");
+      }
       const std::int64_t version = r.Int(0, 0);
       TESSERA_RETURN_IF_ERROR(Notify(c, "s|" + s.project_id + "|" + s.session_id));
       return version;

@@ -664,18 +664,27 @@ class SqliteStore final : public SessionStore {
           c.Prepare(
               "UPDATE sessions SET expires_at = ?, last_accessed_at = MAX(last_accessed_at, "
               "?), factors = ?, custom_claims = ?, version = version + 1 WHERE project_id = ? "
-              "AND session_id = ? RETURNING version"));
+              "AND session_id = ? AND version = ? RETURNING version"));
       st.Bind(1, s.expires_at)
           .Bind(2, s.last_accessed_at)
           .Bind(3, boost::json::serialize(s.authentication_factors))
           .Bind(4, boost::json::serialize(s.custom_claims))
           .Bind(5, s.project_id)
-          .Bind(6, s.session_id);
+          .Bind(6, s.session_id)
+          .Bind(7, s.version);
       TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
-      const std::int64_t version = st.Int(0);
-      TESSERA_RETURN_IF_ERROR(st.Run());
-      return version;
+      if (row) {
+        const std::int64_t version = st.Int(0);
+        TESSERA_RETURN_IF_ERROR(st.Run());
+        return version;
+      }
+      TESSERA_ASSIGN_OR_RETURN(
+          Statement exists,
+          c.Prepare("SELECT 1 FROM sessions WHERE project_id = ? AND session_id = ?"));
+      exists.Bind(1, s.project_id).Bind(2, s.session_id);
+      TESSERA_ASSIGN_OR_RETURN(bool found, exists.Step());
+      if (!found) return Error(ErrorCode::kSessionNotFound, "Session could not be found.");
+      return Error(ErrorCode::kStoreConflict, "the session was changed concurrently");
     });
   }
 

@@ -38,3 +38,19 @@ TEST(Rfc3339, RejectsMalformed) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Regression (integration review): years TimePoint cannot hold are refused, not wrapped.
+TEST(Rfc3339, RefusesYearsBeyondTheClock) {
+  EXPECT_ERROR(ParseRfc3339("9999-12-31T23:59:59Z"), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(ParseRfc3339("1066-10-14T09:00:00Z"), ErrorCode::kInvalidArgument);
+  EXPECT_OK(ParseRfc3339("2199-12-31T23:59:59Z"));
+  // Conversions from untrusted seconds saturate instead of overflowing.
+  EXPECT_GT(FromUnixSeconds(999999999999), FromUnixSeconds(4000000000));
+  EXPECT_LT(FromUnixSeconds(-999999999999), FromUnixSeconds(0));
+}
+
+}  // namespace
+}  // namespace tessera

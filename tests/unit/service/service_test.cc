@@ -5,8 +5,10 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "common/base64.h"
+#include "common/json.h"
 #include "fake_clock.h"
 #include "fake_random.h"
 #include "faulty_store.h"
@@ -511,6 +513,45 @@ TEST_F(ServiceTest, NodesSharingAStoreSeeEachOthersRevocationsOnTheNextRequest) 
   EXPECT_ERROR(b.sessions.AuthenticateJwt(**pb, up.session->session_jwt, {}, clock_.Now()),
                ErrorCode::kSessionNotFound);
   EXPECT_EQ(b.sessions_cache.FindByDigest(project_id_, DigestSessionToken(token)), nullptr);
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// Regression (integration review): parallel claim merges on one session must not lose updates.
+TEST_F(ServiceTest, ConcurrentClaimMergesAreAllKept) {
+  const PasswordResult up = SignUp("merge@example.com", 60);
+  const std::string token = up.session->session_token;
+  auto project = Project();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        SessionOptions o;
+        // Keys "a".."h" by thread, 0..4 by iteration: 40 distinct claims.
+        const char key[3] = {static_cast<char>('a' + t), static_cast<char>('0' + i), '\0'};
+        o.custom_claims = boost::json::value{{key, i}};
+        if (!sessions_->AuthenticateToken(*project, token, o, clock_.Now()).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  sessions_cache_->Clear();
+  auto after = ByToken(token);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->session->record.custom_claims.size(), 40u);
+}
+
+// Regression (integration review): 1e400 is not a JSON number Tessera can write back.
+TEST_F(ServiceTest, NonFiniteNumbersAreRefusedAtParse) {
+  EXPECT_ERROR(ParseJson(R"({"x":1e400})", 8), ErrorCode::kMalformedJson);
+  EXPECT_ERROR(ParseJson(R"([[-1e999]])", 8), ErrorCode::kMalformedJson);
+  EXPECT_OK(ParseJson(R"({"x":1e300})", 8));
 }
 
 }  // namespace

@@ -226,6 +226,9 @@ TEST_P(StoreTest, SessionsRevocationsAndTouches) {
   auto version = store_->UpdateSession(updated);
   ASSERT_OK(version);
   EXPECT_EQ(*version, (*stamp)->session_version + 1);
+  // The same base version again: another writer came first.
+  EXPECT_ERROR(store_->UpdateSession(updated), ErrorCode::kStoreConflict);
+  updated.version = *version;
 
   // Touches keep the latest time whatever order they arrive in.
   const TimePoint later = clock_.Now() + std::chrono::seconds(30);
