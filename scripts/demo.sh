@@ -32,25 +32,25 @@ Tessera demo project (stored in $demo_dir; credentials in $creds)
   project_id: $project_id
   secret:     $secret
 
-Walk-through (in another terminal, while the server below runs):
+Walk-through (paste into another terminal while the server below runs):
 
-  # 1. Create a password user and a 60-minute session
-  curl -s -u '$project_id:$secret' $base/v1/passwords \\
+  AUTH='$project_id:$secret'
+  # 1. Create a password user with a 60-minute session (a second run answers duplicate_email)
+  curl -s -u "\$AUTH" $base/v1/passwords \\
     -d '{"email":"ada@example.com","password":"correct horse battery staple","session_duration_minutes":60}'
-
-  # 2. Sign in again (a new session); copy session_token and session_jwt from the answer
-  curl -s -u '$project_id:$secret' $base/v1/passwords/authenticate \\
-    -d '{"email":"ada@example.com","password":"correct horse battery staple","session_duration_minutes":60}'
-
-  # 3. Authenticate the session by token (or by JWT with {"session_jwt":"..."})
-  curl -s -u '$project_id:$secret' $base/v1/sessions/authenticate -d '{"session_token":"<session_token>"}'
-
-  # 4. Verify JWTs locally with the public keys
+  # 2. Sign in: a new session; keep its token and JWT
+  LOGIN=\$(curl -s -u "\$AUTH" $base/v1/passwords/authenticate \\
+    -d '{"email":"ada@example.com","password":"correct horse battery staple","session_duration_minutes":60}')
+  TOKEN=\$(echo "\$LOGIN" | sed -E 's/.*"session_token":"([^"]*)".*/\\1/')
+  JWT=\$(echo "\$LOGIN" | sed -E 's/.*"session_jwt":"([^"]*)".*/\\1/')
+  # 3. Authenticate the session by token, then by JWT (each answer carries a current JWT)
+  curl -s -u "\$AUTH" $base/v1/sessions/authenticate -d "{\\"session_token\\":\\"\$TOKEN\\"}"
+  curl -s -u "\$AUTH" $base/v1/sessions/authenticate -d "{\\"session_jwt\\":\\"\$JWT\\"}"
+  # 4. The public keys that verify the JWT locally (no credentials needed)
   curl -s $base/v1/sessions/jwks/$project_id
-
   # 5. Revoke the session; authenticating it again answers 404 session_not_found
-  curl -s -u '$project_id:$secret' $base/v1/sessions/revoke -d '{"session_token":"<session_token>"}'
-  curl -s -u '$project_id:$secret' $base/v1/sessions/authenticate -d '{"session_token":"<session_token>"}'
+  curl -s -u "\$AUTH" $base/v1/sessions/revoke -d "{\\"session_token\\":\\"\$TOKEN\\"}"
+  curl -s -u "\$AUTH" $base/v1/sessions/authenticate -d "{\\"session_token\\":\\"\$TOKEN\\"}"
 
 Starting the server on $base (Ctrl-C to stop) ...
 EOT
