@@ -22,8 +22,8 @@ class Clock {
   virtual TimePoint Now() const = 0;
 };
 
-// The process's real clock. Never null, lives forever.
-const Clock& SystemClock();
+// The process's real clock. Never null, lives forever. (Exported by the SDK's shared library too.)
+__attribute__((visibility("default"))) const Clock& SystemClock();
 
 // Seconds since the Unix epoch, rounded down.
 inline std::int64_t ToUnixSeconds(TimePoint t) {

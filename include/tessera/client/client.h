@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/client/export.h"
 #include "tessera/client/outcome.h"
 #include "tessera/client/transport.h"
 #include "tessera/clock.h"
@@ -158,7 +159,7 @@ struct PasswordResponse {
 
 class Client;
 
-class Sessions {
+class TESSERA_CLIENT_EXPORT Sessions {
  public:
   // POST /v1/sessions/authenticate.
   Outcome<AuthenticateResponse> Authenticate(const AuthenticateRequest& request);
@@ -192,7 +193,7 @@ class Sessions {
   Client& c_;
 };
 
-class Users {
+class TESSERA_CLIENT_EXPORT Users {
  public:
   Outcome<CreateUserResponse> Create(const CreateUserRequest& request);  // POST /v1/users
   Outcome<User> Get(std::string_view user_id);                           // GET /v1/users/{id}
@@ -204,7 +205,7 @@ class Users {
   Client& c_;
 };
 
-class Passwords {
+class TESSERA_CLIENT_EXPORT Passwords {
  public:
   Outcome<PasswordResponse> Create(const PasswordRequest& request);        // POST /v1/passwords
   Outcome<PasswordResponse> Authenticate(const PasswordRequest& request);  // .../authenticate
@@ -224,7 +225,7 @@ struct ClientStats {
   std::uint64_t api_fallbacks = 0;  // AuthenticateJwt calls answered by the API.
 };
 
-class Client {
+class TESSERA_CLIENT_EXPORT Client {
  public:
   // Checks the options (kInvalidArgument naming the bad one). Does no I/O: the JWKS is fetched on
   // first local verification.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "tessera/client/export.h"
 #include "tessera/client/outcome.h"
 
 namespace tessera::client {
@@ -41,7 +42,8 @@ struct CurlTransportOptions {
 
 // libcurl with a pool of easy handles: each call borrows one, so connections are reused across
 // calls and calls from many threads run in parallel.
-std::shared_ptr<Transport> NewCurlTransport(const CurlTransportOptions& options = {});
+TESSERA_CLIENT_EXPORT std::shared_ptr<Transport> NewCurlTransport(
+    const CurlTransportOptions& options = {});
 
 }  // namespace tessera::client
 
