@@ -2,8 +2,9 @@
 //
 // The SDK version is pinned exactly in package.json / package-lock.json (`npm ci` in this folder;
 // scripts/test.sh does it before ctest). The script starts the real `tessera` binary (path in the
-// environment variable TESSERA_BIN) on a fresh SQLite database in a temporary folder, creates two
-// projects, and drives it through
+// environment variable TESSERA_BIN) on a fresh SQLite database in a temporary folder, or with
+// TESSERA_TEST_DATABASE=postgresql on a fresh PostgreSQL schema (see "The database" below),
+// creates two projects, and drives it through
 // `new stytch.Client({project_id, secret, env: "http://127.0.0.1:PORT/"})`.
 // `env`, not `custom_base_url`: the SDK rejects a non-https custom_base_url (spec §1.1).
 //
@@ -17,6 +18,8 @@
 // sanitizer report at shutdown fails the run.
 //
 // Usage: TESSERA_BIN=/path/to/tessera node stytch_node_compat.mjs
+//        TESSERA_TEST_DATABASE=postgresql TESSERA_TEST_POSTGRES_URL=postgresql://... TESSERA_BIN=...
+//          node stytch_node_compat.mjs
 // Output: node's test runner (TAP); exit status non-zero if anything failed.
 
 import assert from 'node:assert/strict';
@@ -81,14 +84,75 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const WATCHDOG =
   '"$0" "$@" </dev/null & pid=$!; echo "$pid"; read _line; kill -TERM "$pid" 2>/dev/null; wait "$pid"';
 
+// --- The database: a fresh SQLite file (default) or a fresh PostgreSQL schema ------------------
+
+// TESSERA_TEST_DATABASE=postgresql: a fresh schema in the database named by
+// TESSERA_TEST_POSTGRES_URL (or the file TESSERA_TEST_POSTGRES_URL_FILE, which ctest's `postgres`
+// fixture writes), made with psql; every connection of the server and the CLI is pointed at it
+// through libpq's `options`, and the master key file is given explicitly (PostgreSQL has no file
+// to keep it beside).
+const DATABASE_KIND = process.env.TESSERA_TEST_DATABASE || 'sqlite';
+if (DATABASE_KIND !== 'sqlite' && DATABASE_KIND !== 'postgresql') {
+  die(`unknown TESSERA_TEST_DATABASE=${DATABASE_KIND} (expected sqlite or postgresql)`);
+}
+const PSQL = existsSync('/usr/bin/psql') ? '/usr/bin/psql' : 'psql';
+
+function postgresBaseUrl() {
+  let url = process.env.TESSERA_TEST_POSTGRES_URL || '';
+  const urlFile = process.env.TESSERA_TEST_POSTGRES_URL_FILE || '';
+  if (!url && urlFile) {
+    try {
+      url = readFileSync(urlFile, 'utf8').trim();
+    } catch (error) {
+      die(`cannot read TESSERA_TEST_POSTGRES_URL_FILE=${urlFile}: ${error.message}`);
+    }
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    die(
+      'TESSERA_TEST_DATABASE=postgresql needs TESSERA_TEST_POSTGRES_URL or ' +
+        `TESSERA_TEST_POSTGRES_URL_FILE naming a postgresql:// URL (got ${JSON.stringify(url)})`,
+    );
+  }
+  return url;
+}
+
+// psql with only the PG* part of our environment (never a TESSERA_* variable).
+function psql(url, sql) {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('TESSERA_')),
+  );
+  return execFileP(
+    PSQL,
+    ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql],
+    { env: { ...env, PGCONNECT_TIMEOUT: '10' }, timeout: 60_000 },
+  );
+}
+
 const work = mkdtempSync(path.join(tmpdir(), 'tessera-compat-'));
-const dbFile = path.join(work, 'tessera.db');
-const database = `sqlite:${dbFile}`;
+const db = { url: null, args: null, describe: null, create: null, cleanup: async () => {} };
+if (DATABASE_KIND === 'postgresql') {
+  const base = postgresBaseUrl();
+  const schema = `compat_${randomBytes(8).toString('hex')}`;
+  db.url = `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+  db.args = ['--database', db.url, '--master-key-file', path.join(work, 'master-key')];
+  db.describe = `PostgreSQL schema ${schema}`;
+  db.create = () => psql(base, `CREATE SCHEMA ${schema}`);
+  db.cleanup = async () => {
+    try {
+      await psql(base, `SET lock_timeout = '10s'; DROP SCHEMA ${schema} CASCADE`);
+    } catch {} // Best effort: the cluster is thrown away after the run.
+  };
+} else {
+  db.url = `sqlite:${path.join(work, 'tessera.db')}`;
+  db.args = ['--database', db.url]; // The master key goes to <file>.master-key.
+  db.describe = 'SQLite';
+  db.create = async () => {};
+}
 const server = { child: null, pid: null, exited: null, stderr: [], base: null, port: null };
 
 async function tesseraCli(...args) {
   try {
-    const { stdout } = await execFileP(TESSERA_BIN, [...args, '--database', database], {
+    const { stdout } = await execFileP(TESSERA_BIN, [...args, ...db.args], {
       timeout: 120_000,
     });
     return stdout;
@@ -112,8 +176,7 @@ function startServer() {
       WATCHDOG,
       TESSERA_BIN,
       'serve',
-      '--database',
-      database,
+      ...db.args,
       '--listen',
       '127.0.0.1:0',
       '--access-log',
@@ -334,6 +397,11 @@ let rotationClientFetchedAt = 0;
 const alice = {}; // the user signed up in scenario 1
 
 before(async () => {
+  try {
+    await db.create();
+  } catch (error) {
+    die(`cannot create the database (${db.describe}): ${error.message}\n${error.stderr ?? ''}`);
+  }
   Object.assign(A, await createProject('compat A'));
   Object.assign(B, await createProject('compat B'));
   const address = await startServer();
@@ -345,13 +413,16 @@ before(async () => {
 
 after(async () => {
   await stopServer();
+  await db.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
 
 // --- 1. Sign-up ---------------------------------------------------------------------------------
 
 test('1. passwords.create signs a user up with a 60-minute session', async (t) => {
-  t.diagnostic(`Stytch Node SDK ${installed}, node ${process.version}, server ${server.base}`);
+  t.diagnostic(
+    `Stytch Node SDK ${installed}, node ${process.version}, server ${server.base}, ${db.describe}`,
+  );
   alice.email = randomEmail('alice');
   alice.password = randomPassword();
   const before = Date.now();
