@@ -57,14 +57,18 @@ std::uint64_t VerifiedCache::Hash(std::string_view token) const {
   return Mix(a ^ kP0 ^ h, b ^ kP1 ^ token.size());
 }
 
-std::shared_ptr<const VerifiedJwtEntry> VerifiedCache::Find(std::string_view token) const {
-  if (per_shard_ == 0) return nullptr;
+std::optional<VerifiedHit> VerifiedCache::Find(std::string_view token,
+                                               std::uint64_t jwks_generation) const {
+  if (per_shard_ == 0) return std::nullopt;
   const std::uint64_t h = Hash(token);
   const Shard& shard = shards_[h % kShards];
   std::lock_guard lock(shard.mu);
   const auto it = shard.entries.find(h);
-  if (it == shard.entries.end() || it->second->token != token) return nullptr;
-  return it->second;
+  if (it == shard.entries.end() || it->second->token != token) return std::nullopt;
+  const VerifiedJwtEntry& e = *it->second;
+  VerifiedHit hit{e.session, e.issued_at, e.not_before, e.expires_at, std::nullopt};
+  if (e.jwks_generation != jwks_generation) hit.kid_to_check = e.kid;
+  return hit;
 }
 
 void VerifiedCache::Insert(std::shared_ptr<const VerifiedJwtEntry> entry) {

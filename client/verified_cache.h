@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +29,18 @@ struct VerifiedJwtEntry {
   std::shared_ptr<const Session> session;
 };
 
+// What a hit needs, copied out under the shard's lock (so a hit touches no reference count but
+// the session's).
+struct VerifiedHit {
+  std::shared_ptr<const Session> session;
+  std::int64_t issued_at = 0;
+  std::int64_t not_before = 0;
+  std::int64_t expires_at = 0;
+  // Set only when the entry was verified against another key-set generation than the caller's:
+  // then the caller must check that this kid is still published.
+  std::optional<std::string> kid_to_check;
+};
+
 class VerifiedCache {
  public:
   // `capacity` 0 disables the cache.
@@ -35,12 +48,14 @@ class VerifiedCache {
 
   bool enabled() const { return per_shard_ != 0; }
 
-  std::shared_ptr<const VerifiedJwtEntry> Find(std::string_view token) const;
+  // The entry for exactly `token`, if any. `jwks_generation` is the caller's current key-set
+  // generation (see VerifiedHit::kid_to_check).
+  std::optional<VerifiedHit> Find(std::string_view token, std::uint64_t jwks_generation) const;
   void Insert(std::shared_ptr<const VerifiedJwtEntry> entry);
 
  private:
   static constexpr std::size_t kShards = 16;
-  struct Shard {
+  struct alignas(64) Shard {  // One cache line each: threads on different shards never collide.
     mutable std::mutex mu;
     std::unordered_map<std::uint64_t, std::shared_ptr<const VerifiedJwtEntry>> entries;
   };
