@@ -4,12 +4,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -89,15 +89,26 @@ class HttpServer::Impl {
         api_(api),
         metrics_(metrics),
         log_(log),
-        ioc_(IoThreads()),
-        acceptor_strand_(asio::make_strand(ioc_)),
-        acceptor_(acceptor_strand_),
+        contexts_(MakeContexts(IoThreads())),
+        main_(contexts_[0]->get_executor()),
+        acceptor_(main_),
         workers_(static_cast<std::size_t>(options_.workers)),
-        control_(asio::make_strand(ioc_)),
-        signals_(control_, SIGINT, SIGTERM),
-        drain_timer_(control_) {}
+        signals_(main_, SIGINT, SIGTERM),
+        drain_timer_(main_) {
+    // Each context is run by exactly one thread, so nothing it runs needs a strand; the guards
+    // keep idle contexts running until the drain ends.
+    for (auto& c : contexts_) guards_.emplace_back(c->get_executor());
+  }
 
-  int IoThreads() const {
+  // One io_context per I/O thread (concurrency hint 1): a connection lives on one thread, and
+  // the threads share no reactor, timer queue or strand lock.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
+
+  int IoThreads() const {  // NOLINT: used during construction.
     if (options_.io_threads > 0) return options_.io_threads;
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -125,11 +136,12 @@ class HttpServer::Impl {
     signals_.async_wait([this](const beast::error_code& ec, int) {
       if (!ec) Shutdown();
     });
-    asio::co_spawn(acceptor_strand_, Listen(), asio::detached);
+    asio::co_spawn(main_, Listen(), asio::detached);
     std::vector<std::thread> threads;
-    const int n = IoThreads();
-    for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
+    for (std::size_t i = 1; i < contexts_.size(); ++i) {
+      threads.emplace_back([this, i] { contexts_[i]->run(); });
+    }
+    contexts_[0]->run();
     for (auto& t : threads) t.join();
     workers_.join();
   }
@@ -138,13 +150,13 @@ class HttpServer::Impl {
     if (draining_.exchange(true)) return;
     LogEvent("info", "draining: no new connections; finishing in-flight requests");
     // Phase 1: refuse new connections, close idle ones; busy ones close after their response.
-    asio::post(acceptor_strand_, [this] {
+    asio::post(main_, [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
     });
     CloseIdle();
-    // The signal set and the timer are touched only on the control strand.
-    asio::post(control_, [this] {
+    // The signal set and the timer are touched only on the main context's thread.
+    asio::post(main_, [this] {
       beast::error_code ignored;
       signals_.cancel(ignored);
       // Phase 2: whatever is still open when the drain timeout passes is cut.
@@ -159,7 +171,7 @@ class HttpServer::Impl {
             conn->stream.socket().close(ignored2);
           });
         }
-        ioc_.stop();
+        for (auto& c : contexts_) c->stop();
       });
       drain_armed_ = true;
       bool empty;
@@ -167,7 +179,7 @@ class HttpServer::Impl {
         std::lock_guard lock(conns_mu_);
         empty = conns_.empty();
       }
-      if (empty) drain_timer_.cancel();
+      if (empty) FinishDrain();
     });
   }
 
@@ -183,24 +195,32 @@ class HttpServer::Impl {
 
   void MaybeFinishDrain() {
     if (!draining_.load()) return;
-    asio::post(control_, [this] {
+    asio::post(main_, [this] {
       if (!drain_armed_) return;  // Shutdown's own post re-checks once it has armed the timer.
       bool empty;
       {
         std::lock_guard lock(conns_mu_);
         empty = conns_.empty();
       }
-      if (empty) drain_timer_.cancel();
+      if (empty) FinishDrain();
     });
+  }
+
+  // Everything drained: nothing keeps the contexts running any more, so Run() returns.
+  void FinishDrain() {
+    drain_timer_.cancel();
+    for (auto& g : guards_) g.reset();
   }
 
   asio::awaitable<void> Listen() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+      // Connections are dealt to the contexts in turn.
+      asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+      auto [ec, socket] = co_await acceptor_.async_accept(target, kTuple);
       if (draining_.load() || ec == asio::error::operation_aborted) co_return;
       if (ec) {
         // EMFILE and friends: back off briefly instead of spinning.
-        asio::steady_timer pause(acceptor_strand_, std::chrono::milliseconds(50));
+        asio::steady_timer pause(main_, std::chrono::milliseconds(50));
         co_await pause.async_wait(kTuple);
         continue;
       }
@@ -379,14 +399,15 @@ class HttpServer::Impl {
   Api& api_;
   Metrics& metrics_;
   AccessLog& log_;
-  asio::io_context ioc_;
-  asio::strand<asio::io_context::executor_type> acceptor_strand_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  asio::io_context::executor_type main_;  // contexts_[0]: listener, signals, drain timer.
   tcp::acceptor acceptor_;
   asio::thread_pool workers_;
-  asio::strand<asio::io_context::executor_type> control_;
-  asio::signal_set signals_;        // Used on control_ only.
-  asio::steady_timer drain_timer_;  // Used on control_ only.
-  bool drain_armed_ = false;        // Used on control_ only.
+  asio::signal_set signals_;        // Used on main_ only.
+  asio::steady_timer drain_timer_;  // Used on main_ only.
+  bool drain_armed_ = false;        // Used on main_ only.
+  std::size_t next_context_ = 0;    // Used by the listener only.
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> queued_blocking_{0};
   std::mutex conns_mu_;
