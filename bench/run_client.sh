@@ -107,7 +107,10 @@ echo "| (a) C++ SDK \`AuthenticateJwtLocal\`, verified cache off, 1 thread | $(f
 echo "| (b) bare OpenSSL \`EVP_DigestVerifyInit\` + \`EVP_DigestVerify\`, 1 thread | $(fmt %.0f "$bare_ops") | $(fmt %.0f "$bare_ns") | 1 | |"
 echo "| (c) C++ SDK verified-cache hit, 1 thread | $(fmt %.0f "$hit_ops") | $(fmt %.1f "$hit_ns") | | ≤ 300 ns |"
 echo "| (d) (a) on 2 threads (total) | $(fmt %.0f "$local2") | | scaling $(fmt %.3f "$scaling") | ≥ 1.8 |"
+echo "| (d) paired phases: (a) on 1 thread, then on 2 threads (total) | $(fmt %.0f "$(get paired_scaling_1t_per_s)") → $(fmt %.0f "$(get paired_scaling_2t_per_s)") | | scaling $(fmt %.3f "$(get paired_scaling)") | ≥ 1.8 |"
 echo "| (b) on 2 threads (total), for reference | $(fmt %.0f "$bare2") | | scaling $(fmt %.3f "$bare_scaling") | |"
+echo "| CPU time per op, 1 → 2 threads: (a) | | $(fmt %.0f "$(get local_cpu_ns_1t)") → $(fmt %.0f "$(get local_cpu_ns_2t)") | | |"
+echo "| CPU time per op, 1 → 2 threads: (b) | | $(fmt %.0f "$(get bare_cpu_ns_1t)") → $(fmt %.0f "$(get bare_cpu_ns_2t)") | | |"
 echo "| (e) Node \`stytch\` $(get node_stytch_version) \`authenticateJwtLocal\` ($(get node_version)) | $(fmt %.0f "$node_ops") | $(fmt %.0f "$(calc 'v[0]*1000' "$node_us")") ($(fmt %.1f "$node_us") µs) | $(fmt %.3f "$node_ratio") | |"
 echo
 echo "load: $load_before before, $load_after after"
