@@ -3,7 +3,7 @@
 // The SDK version is pinned exactly in package.json / package-lock.json (`npm ci` in this folder;
 // scripts/test.sh does it before ctest). The script starts the real `tessera` binary (path in the
 // environment variable TESSERA_BIN) on a fresh SQLite database in a temporary folder, or with
-// TESSERA_TEST_DATABASE=postgresql on a fresh PostgreSQL schema (see "The database" below),
+// TESSERA_TEST_DATABASE=postgresql on a fresh PostgreSQL database (see "The database" below),
 // creates two projects, and drives it through
 // `new stytch.Client({project_id, secret, env: "http://127.0.0.1:PORT/"})`.
 // `env`, not `custom_base_url`: the SDK rejects a non-https custom_base_url (spec §1.1).
@@ -84,13 +84,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const WATCHDOG =
   '"$0" "$@" </dev/null & pid=$!; echo "$pid"; read _line; kill -TERM "$pid" 2>/dev/null; wait "$pid"';
 
-// --- The database: a fresh SQLite file (default) or a fresh PostgreSQL schema ------------------
+// --- The database: a fresh SQLite file (default) or a fresh PostgreSQL database ----------------
 
-// TESSERA_TEST_DATABASE=postgresql: a fresh schema in the database named by
+// TESSERA_TEST_DATABASE=postgresql: a fresh database in the cluster named by
 // TESSERA_TEST_POSTGRES_URL (or the file TESSERA_TEST_POSTGRES_URL_FILE, which ctest's `postgres`
-// fixture writes), made with psql; every connection of the server and the CLI is pointed at it
-// through libpq's `options`, and the master key file is given explicitly (PostgreSQL has no file
-// to keep it beside).
+// fixture writes), made with psql and dropped at the end, and an explicit master key file
+// (PostgreSQL has no file to keep it beside). A database rather than a schema in the shared one:
+// LISTEN/NOTIFY channels are per database, and a change notification from another test that
+// reaches tessera while it shuts down makes it use freed caches (the BUG pinned in
+// tests/integration/test_multinode.py, ShutdownTest), which would fail scenario 14 at random.
 const DATABASE_KIND = process.env.TESSERA_TEST_DATABASE || 'sqlite';
 if (DATABASE_KIND !== 'sqlite' && DATABASE_KIND !== 'postgresql') {
   die(`unknown TESSERA_TEST_DATABASE=${DATABASE_KIND} (expected sqlite or postgresql)`);
@@ -132,14 +134,16 @@ const work = mkdtempSync(path.join(tmpdir(), 'tessera-compat-'));
 const db = { url: null, args: null, describe: null, create: null, cleanup: async () => {} };
 if (DATABASE_KIND === 'postgresql') {
   const base = postgresBaseUrl();
-  const schema = `compat_${randomBytes(8).toString('hex')}`;
-  db.url = `${base}${base.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+  const name = `compat_${randomBytes(8).toString('hex')}`;
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  db.url = url.href;
   db.args = ['--database', db.url, '--master-key-file', path.join(work, 'master-key')];
-  db.describe = `PostgreSQL schema ${schema}`;
-  db.create = () => psql(base, `CREATE SCHEMA ${schema}`);
+  db.describe = `PostgreSQL database ${name}`;
+  db.create = () => psql(base, `CREATE DATABASE ${name}`);
   db.cleanup = async () => {
     try {
-      await psql(base, `SET lock_timeout = '10s'; DROP SCHEMA ${schema} CASCADE`);
+      await psql(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     } catch {} // Best effort: the cluster is thrown away after the run.
   };
 } else {

@@ -4,10 +4,11 @@ per server, an HTTP client with Basic auth, and helpers that mint users and sess
 Configuration (environment):
   TESSERA_BIN               path of the `tessera` binary (set by ctest; required).
   TESSERA_TEST_DATABASE     "sqlite" (default: a fresh file per database) or "postgresql" (a
-                            fresh schema per database in one PostgreSQL database, created with
-                            psql, and an explicit --master-key-file in the test's temporary dir).
-  TESSERA_TEST_POSTGRES_URL postgresql mode: the libpq URL of a database the tests may create
-                            schemas in, e.g. postgresql://postgres@127.0.0.1:5432/tessera.
+                            fresh schema per database, created with psql in a database of the
+                            test process's own, and an explicit --master-key-file in the test's
+                            temporary directory).
+  TESSERA_TEST_POSTGRES_URL postgresql mode: the libpq URL of a cluster where the tests may
+                            create databases, e.g. postgresql://postgres@127.0.0.1:5432/tessera.
   TESSERA_TEST_POSTGRES_URL_FILE
                             postgresql mode, when TESSERA_TEST_POSTGRES_URL is unset: a file
                             holding that URL (ctest's `postgres` fixture writes one).
@@ -17,6 +18,7 @@ Invariant: no server outlives its test. Every Server registers its own cleanup (
 addClassCleanup) *before* it is started, and the cleanup kills it whatever the test's outcome.
 """
 
+import atexit
 import base64
 import copy
 import http.client
@@ -31,6 +33,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 # --- Configuration ---------------------------------------------------------------------------
@@ -71,6 +74,13 @@ def child_env():
     """The environment for the binary: ours minus every TESSERA_* variable, so that a developer's
     TESSERA_DATABASE or TESSERA_MASTER_KEY_FILE can never redirect a test to a real database."""
     return {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+
+
+def sanitized_binary():
+    """True when TESSERA_BIN is an AddressSanitizer build (it links libasan)."""
+    with open(tessera_bin(), "rb") as f:
+        head = f.read(4 << 20)  # The dynamic string table sits near the start of the ELF file.
+    return b"libasan.so" in head
 
 
 def run_cli(*args, check=True, timeout=120):
@@ -149,7 +159,7 @@ class SqliteDatabase(Database):
 
 
 def postgres_base_url():
-    """The URL of the database postgresql mode creates its schemas in."""
+    """The URL postgresql mode starts from (it makes its own database in that cluster)."""
     url = os.environ.get("TESSERA_TEST_POSTGRES_URL", "")
     if not url:
         url_file = os.environ.get("TESSERA_TEST_POSTGRES_URL_FILE", "")
@@ -183,22 +193,61 @@ def psql(url, sql, timeout=30):
     return [line.split("|") for line in out.stdout.splitlines()]
 
 
+def database_url(base, name):
+    """`base` naming the database `name` instead (user, host, port and parameters kept)."""
+    parts = urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
 def schema_url(base, schema):
     """`base` with every connection's search_path set to `schema` (libpq's `options`)."""
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+_process_database = {}  # base URL -> URL of this process's database (see process_database_url)
+_process_database_lock = threading.Lock()
+
+
+def process_database_url(base):
+    """A database of this test process's own in the cluster at `base`, made on first use and
+    dropped at exit; the schemas of PostgresDatabase live in it.
+
+    Why not schemas straight in `base`'s database: LISTEN/NOTIFY channels are per database, so
+    servers in other schemas of a shared database (the other test modules ctest runs beside this
+    one) would hear every change notification of every test, and a notification that arrives
+    while a server shuts down makes it use its caches after they are destroyed (the BUG pinned in
+    test_multinode.ShutdownTest). The tests of one process run one after another, so with a
+    database per process a server hears only the servers of its own test, like the nodes of one
+    deployment."""
+    with _process_database_lock:
+        if base not in _process_database:
+            name = f"it_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            psql(base, f"CREATE DATABASE {name}")
+            if not os.environ.get("TESSERA_TEST_KEEP"):
+                atexit.register(_drop_database, base, name)
+            _process_database[base] = database_url(base, name)
+        return _process_database[base]
+
+
+def _drop_database(base, name):
+    try:  # Best effort: the cluster is thrown away after the run anyway.
+        psql(base, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except (AssertionError, subprocess.TimeoutExpired, OSError):
+        pass
+
+
 class PostgresDatabase(Database):
-    """A fresh schema (the equivalent of a fresh SQLite file) in the database at `base_url`, and a
-    master key file in `workdir`: PostgreSQL has no file to keep it beside, so the binary requires
-    it explicitly."""
+    """A fresh schema (the equivalent of a fresh SQLite file) and a master key file in `workdir`:
+    PostgreSQL has no file to keep the key beside, so the binary requires it explicitly. The
+    schema is made in this process's database in the test cluster, or in the database at
+    `base_url` when given (a test's private cluster)."""
 
     kind = "postgresql"
 
     def __init__(self, workdir, base_url=None):
         super().__init__(workdir)
-        self.base_url = base_url or postgres_base_url()
+        self.base_url = base_url or process_database_url(postgres_base_url())
         self.schema = "it_" + uuid.uuid4().hex[:20]
         psql(self.base_url, f"CREATE SCHEMA {self.schema}")
         self.url = schema_url(self.base_url, self.schema)
@@ -210,8 +259,7 @@ class PostgresDatabase(Database):
     def cleanup(self):
         if os.environ.get("TESSERA_TEST_KEEP"):
             return
-        # Best effort: the cluster is thrown away after the run anyway.
-        try:
+        try:  # Best effort, as above.
             psql(self.base_url, f"SET lock_timeout = '10s'; DROP SCHEMA {self.schema} CASCADE")
         except (AssertionError, subprocess.TimeoutExpired):
             pass

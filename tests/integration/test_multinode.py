@@ -20,8 +20,8 @@ import shutil
 import unittest
 
 from harness import (Case, Client, PostgresDatabase, Server, create_project, database_kind,
-                     jwt_parts, rotate_keys, run_cli, unique_email, verify_jwt, ERROR_KEYS,
-                     STRONG_PASSWORD)
+                     jwt_parts, rotate_keys, run_cli, sanitized_binary, unique_email, verify_jwt,
+                     ERROR_KEYS, STRONG_PASSWORD)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_CLUSTER = os.path.join(REPO, "scripts", "pg-cluster.sh")
@@ -527,6 +527,64 @@ class StartTogetherTest(MultiNodeCase):
                         self.assertSuccess(c.authenticate(session_token=x["session_token"]))
                 for node in nodes:
                     self.assertEqual(node.stop(), 0, node.stderr_text())
+
+
+def expected_failure_under_asan(test):
+    return unittest.expectedFailure(test) if sanitized_binary() else test
+
+
+class ShutdownTest(MultiNodeCase):
+    # BUG: a node that stops while other nodes write uses its caches after they are destroyed.
+    # The store's LISTEN thread delivers other nodes' change notifications to the listener that
+    # server/app.cc's Serve() registered, which captures the session, user and project caches by
+    # reference; Serve() destroys those caches before the PostgresStore that owns the thread, and
+    # ~PostgresStore joins it only afterwards (up to one 200 ms poll later). Evidence, ASan build:
+    #   ERROR: AddressSanitizer: heap-use-after-free ... READ of size 8 ... thread T1
+    #     #4 tessera::UserCache::Evict(...) src/service/caches.cc:137
+    #     #5 operator() server/app.cc:173          (the change listener)
+    #     #10 Deliver src/store/postgres/postgres_store.cc:1010
+    #     #11 Listen src/store/postgres/postgres_store.cc:983
+    #   freed by thread T0 here: ... tessera::UserCache::~UserCache() ... Serve() server/app.cc:200
+    # after {"msg":"stopped"}; the node dies of SIGABRT (abort_on_error) instead of exiting 0.
+    # The Release build usually survives the stale read, but once crashed with SIGSEGV (exit -11
+    # after "stopped") when ctest ran modules side by side in one database. Other nodes' traffic
+    # is all it takes, so every rolling restart of a busy deployment risks it. The Release build
+    # cannot show it reliably: there the test is skipped.
+    @expected_failure_under_asan
+    def test_a_node_stops_cleanly_while_other_nodes_write(self):
+        if not sanitized_binary():
+            self.skipTest("the use-after-free shows reliably only under AddressSanitizer")
+        cs = self.setup_cluster(n=2)
+        s = self.signup(cs[1])
+        stop = threading.Event()
+
+        def writer():  # Every user update notifies every node.
+            c = Client(self.nodes[1].host, self.nodes[1].port, self.project, keep_alive=True)
+            n = 0
+            try:
+                while not stop.is_set():
+                    c.put(f"/v1/users/{s['user_id']}", {"trusted_metadata": {"n": n}})
+                    n += 1
+            finally:
+                c.close()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            for attempt in range(3):
+                node = self.nodes[0] if attempt == 0 else self.start_nodes(self.db, 1)[0]
+                c = node.client(self.project)
+                # Something in each cache: the project, users and sessions.
+                for _ in range(3):
+                    x = self.signup(c)
+                    self.assertSuccess(c.authenticate(session_token=x["session_token"]))
+                self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+                code = node.stop()
+                self.assertEqual(code, 0, f"attempt {attempt}: exit {code}:\n"
+                                          f"{node.stderr_text()[-6000:]}")
+        finally:
+            stop.set()
+            thread.join(30)
 
 
 class OutageTest(MultiNodeCase):
