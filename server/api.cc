@@ -4,6 +4,7 @@
 
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/text.h"
 #include "common/time_format.h"
 #include "server/error_mapping.h"
 #include "server/json_body.h"
@@ -128,7 +129,8 @@ Result<SessionAttributes> ParseAttributes(const JsonBody& body) {
         {"user_agent", &a.user_agent}}) {
     const auto it = attrs->find(name);
     if (it == attrs->end() || it->value().is_null()) continue;
-    if (!it->value().is_string() || it->value().get_string().size() > 512) {
+    if (!it->value().is_string() || it->value().get_string().size() > 512 ||
+        !IsStorableText(it->value().get_string())) {
       return WrongType(std::string("attributes.") + name, "a string of at most 512 characters");
     }
     *field = it->value().get_string();
@@ -177,6 +179,12 @@ Result<std::vector<std::string>> FilterStrings(const boost::json::value& v, std:
   if (out.empty() || out.size() > 1000) {
     return Error(ErrorCode::kInvalidSearchQuery,
                  std::string(name) + " needs a string or a non-empty array of strings.");
+  }
+  for (const auto& s : out) {
+    if (!IsStorableText(s)) {
+      return Error(ErrorCode::kInvalidSearchQuery,
+                   std::string(name) + " values must not contain NUL characters.");
+    }
   }
   return out;
 }

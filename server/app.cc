@@ -194,6 +194,8 @@ int Serve(ServeConfig config) {
     server.Run();  // Until SIGTERM/SIGINT and the drain.
     background.Stop();
   }
+  // The listener captures the caches above by reference: stop it before they are destroyed.
+  store.SetChangeListener({});
   (*access_log)->Flush();
   LogEvent("info", "stopped");
   return 0;

@@ -90,6 +90,7 @@ Status PasswordService::RecordFailure(const ProjectContext& project, const User&
 Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& project,
                                                      const PasswordAuthRequest& req,
                                                      TimePoint now) {
+  TESSERA_RETURN_IF_ERROR(ValidateEmail(req.email));  // Also keeps NULs away from the store.
   TESSERA_RETURN_IF_ERROR(CheckLength(req.password));
   TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(req.session));
   if (req.session_token && req.session_jwt) {

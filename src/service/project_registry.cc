@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/base64.h"
+#include "common/text.h"
 #include "crypto/hash.h"
 #include "service/ids.h"
 #include "tessera/token/jwt.h"
@@ -43,6 +44,9 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_
 }
 
 Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_view project_id) {
+  if (!IsStorableText(project_id)) {
+    return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
+  }
   {
     std::lock_guard lock(mu_);
     const auto it = projects_.find(project_id);

@@ -1,11 +1,15 @@
 #include "service/service_context.h"
 
+#include "common/text.h"
+
 namespace tessera {
 
 Result<std::shared_ptr<const CachedUser>> LoadUser(ServiceContext& ctx, std::string_view project_id,
                                                    std::string_view user_id) {
   // With a shared store another node may have changed the user: read it (users are read on
   // admin paths; sessions check their user's version on every use, see SessionService).
+  // An id no store can hold names no user (and must not reach a store that would alter it).
+  if (!IsStorableText(user_id)) return Error(ErrorCode::kUserNotFound, "User could not be found.");
   const bool shared = ctx.store.shared();
   if (!shared) {
     if (auto cached = ctx.users.Find(project_id, user_id)) return cached;

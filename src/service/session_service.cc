@@ -1,5 +1,6 @@
 #include "service/session_service.h"
 
+#include "common/text.h"
 #include "common/time_format.h"
 #include "service/ids.h"
 #include "tessera/token/custom_claims.h"
@@ -360,6 +361,7 @@ Status SessionService::Revoke(const ProjectContext& project, RevokeBy by, std::s
   std::string session_id;
   switch (by) {
     case RevokeBy::kSessionId:
+      if (!IsStorableText(value)) return NotFound();
       session_id = std::string(value);
       break;
     case RevokeBy::kSessionToken: {

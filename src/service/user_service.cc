@@ -4,6 +4,7 @@
 
 #include "common/base64.h"
 #include "common/json.h"
+#include "common/text.h"
 #include "service/ids.h"
 
 namespace tessera {
@@ -32,6 +33,9 @@ Status ValidateRoles(const std::vector<std::string>& roles) {
 Status ValidateName(const std::optional<std::string>& part) {
   if (part && part->size() > 256) {
     return Error(ErrorCode::kBadRequest, "name parts are at most 256 characters.");
+  }
+  if (part && !IsStorableText(*part)) {
+    return Error(ErrorCode::kBadRequest, "name parts must not contain NUL characters.");
   }
   return Status::Ok();
 }
@@ -211,7 +215,7 @@ Result<UserCursor> UserService::DecodeCursor(std::string_view cursor) {
     seconds = seconds * 10 + (c - '0');
   }
   UserCursor out{FromUnixSeconds(seconds), text->substr(colon + 1)};
-  if (out.user_id.empty() || out.user_id.size() > 128) return bad();
+  if (out.user_id.empty() || out.user_id.size() > 128 || !IsStorableText(out.user_id)) return bad();
   return out;
 }
 

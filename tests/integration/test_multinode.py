@@ -30,8 +30,9 @@ NODES = 3
 # Rotation is promised within about a second (a NOTIFY, and a poll of config_version every
 # second); 3 s leaves room for a loaded or sanitizer machine.
 ROTATION_DEADLINE = 3.0
-# An outage may not hold a request longer than this (statement and pool timeouts are 5 s).
-OUTAGE_MAX_REQUEST_SECONDS = 6.0
+# An outage may not hold a request longer than this: the 5 s statement timeout, the client-side
+# deadline half a second past it (src/store/postgres/pg.h), and slack for a loaded machine.
+OUTAGE_MAX_REQUEST_SECONDS = 7.0
 # Every node serves again within this long after PostgreSQL is back (backoff caps at 5 s).
 RECOVERY_DEADLINE = 15.0
 
@@ -534,7 +535,7 @@ def expected_failure_under_asan(test):
 
 
 class ShutdownTest(MultiNodeCase):
-    # BUG: a node that stops while other nodes write uses its caches after they are destroyed.
+    # Regression, fixed: a node that stops while other nodes write uses its caches after they are destroyed.
     # The store's LISTEN thread delivers other nodes' change notifications to the listener that
     # server/app.cc's Serve() registered, which captures the session, user and project caches by
     # reference; Serve() destroys those caches before the PostgresStore that owns the thread, and
@@ -550,10 +551,7 @@ class ShutdownTest(MultiNodeCase):
     # after "stopped") when ctest ran modules side by side in one database. Other nodes' traffic
     # is all it takes, so every rolling restart of a busy deployment risks it. The Release build
     # cannot show it reliably: there the test is skipped.
-    @expected_failure_under_asan
     def test_a_node_stops_cleanly_while_other_nodes_write(self):
-        if not sanitized_binary():
-            self.skipTest("the use-after-free shows reliably only under AddressSanitizer")
         cs = self.setup_cluster(n=2)
         s = self.signup(cs[1])
         stop = threading.Event()
@@ -751,7 +749,7 @@ class OutageTest(MultiNodeCase):
             with self.subTest(node=i, after="rotate"):
                 self.poll(f"node {i} to publish the rotated keys",
                           lambda: new_next in {k["kid"] for k in self.jwks(c)}, ROTATION_DEADLINE)
-    # BUG: a database that stops answering (a frozen host, a network path that drops packets)
+    # Regression, fixed: a database that stops answering (a frozen host, a network path that drops packets)
     # holds every request that needs it for as long as it is gone, /readyz included; nothing
     # answers 503 after the 5 s statement or pool timeouts. statement_timeout is enforced by the
     # PostgreSQL server, which is not running, and libpq waits on the socket without a deadline;
@@ -760,7 +758,6 @@ class OutageTest(MultiNodeCase):
     # but /readyz and authenticate sent at t=0 answered 200 after 15.0 s and those sent at t=6 s
     # after 9.0 s, that is, exactly when the processes were continued. A stopped database
     # (test_database_restart_during_traffic) answers 503 in milliseconds.
-    @unittest.expectedFailure
     def test_unresponsive_database_answers_503_within_seconds(self):
         cluster, url = self.private_cluster()
         self.db = PostgresDatabase(self.new_workdir(), base_url=url)

@@ -208,7 +208,9 @@ class SessionStore {
   virtual bool shared() const { return false; }
 
   // Registers `listener` to be called (on a store-owned thread) for changes made by any node,
-  // this one included. Stores that are never shared may ignore it. Call once, before use.
+  // this one included, replacing any previous one. An empty function unregisters. When this
+  // returns, a replaced listener is no longer running and will not be called again, so whatever
+  // it captured may be destroyed. Stores that are never shared may ignore it.
   virtual void SetChangeListener(std::function<void(const StoreChange&)> listener) {
     (void)listener;
   }

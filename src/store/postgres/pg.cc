@@ -1,5 +1,8 @@
 #include "store/postgres/pg.h"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <thread>
@@ -77,7 +80,13 @@ Status ErrorFrom(PGconn* conn, PGresult* r, std::string_view what) {
 
 Result<std::unique_ptr<Connection>> Connection::Connect(const std::string& url,
                                                         int statement_timeout_ms) {
-  PGconn* c = PQconnectdb(url.c_str());
+  // libpq waits forever for a TCP connection unless told otherwise.
+  std::string with_timeout = url;
+  if (url.find("connect_timeout") == std::string::npos) {
+    with_timeout +=
+        url.find('?') == std::string::npos ? "?connect_timeout=5" : "&connect_timeout=5";
+  }
+  PGconn* c = PQconnectdb(with_timeout.c_str());
   if (c == nullptr || PQstatus(c) != CONNECTION_OK) {
     std::string msg = "cannot connect to PostgreSQL: " +
                       CleanMessage(c != nullptr ? PQerrorMessage(c) : "out of memory");
@@ -87,7 +96,7 @@ Result<std::unique_ptr<Connection>> Connection::Connect(const std::string& url,
   // NOTICEs (e.g. "relation already exists, skipping") are expected; keep them off stderr.
   PQsetNoticeProcessor(
       c, [](void*, const char*) {}, nullptr);
-  std::unique_ptr<Connection> conn(new Connection(c));
+  std::unique_ptr<Connection> conn(new Connection(c, statement_timeout_ms + 500));
   const std::string set = "SET statement_timeout = " + std::to_string(statement_timeout_ms);
   TESSERA_RETURN_IF_ERROR(conn->Simple(set.c_str()));
   // Timestamps are stored as integers; nothing depends on the session time zone, but make it
@@ -98,27 +107,73 @@ Result<std::unique_ptr<Connection>> Connection::Connect(const std::string& url,
 
 Connection::~Connection() { PQfinish(conn_); }
 
-Result<Rows> Connection::Check(PGresult* r, std::string_view what) {
-  const ExecStatusType s = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) return Rows(r);
-  Status status = ErrorFrom(conn_, r, what);
-  PQclear(r);
-  return status;
+Result<Rows> Connection::Await(int sent, std::string_view what) {
+  if (abandoned_) return Error(ErrorCode::kStoreUnavailable, "the connection was abandoned");
+  if (sent != 1) return ErrorFrom(conn_, nullptr, what);
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  // The request may still sit in libpq's output buffer; push it out, then wait for the reply.
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed < 0) return ErrorFrom(conn_, nullptr, what);
+    if (flushed == 0) break;
+    pollfd pfd{PQsocket(conn_), POLLOUT, 0};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
+      abandoned_ = true;
+      return Error(ErrorCode::kStoreUnavailable, std::string(what) + ": PostgreSQL did not answer");
+    }
+  }
+  while (PQisBusy(conn_) != 0) {
+    pollfd pfd{PQsocket(conn_), POLLIN, 0};
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const int ready = left.count() > 0 ? ::poll(&pfd, 1, static_cast<int>(left.count())) : 0;
+    if (ready == 0) {
+      // No reply in time: the server or the path to it is frozen. A cancel request would need
+      // the same server, so the connection is given up; the pool opens a new one.
+      abandoned_ = true;
+      return Error(ErrorCode::kStoreUnavailable, std::string(what) +
+                                                     ": PostgreSQL did not answer within " +
+                                                     std::to_string(timeout_ms_) + " ms");
+    }
+    if (ready < 0 && errno != EINTR) return ErrorFrom(conn_, nullptr, what);
+    if (PQconsumeInput(conn_) == 0) return ErrorFrom(conn_, nullptr, what);
+  }
+  // Collect every result (a multi-statement string yields several); the last one decides, any
+  // error wins.
+  PGresult* last = nullptr;
+  Status error;
+  while (PGresult* r = PQgetResult(conn_)) {
+    const ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && error.ok()) {
+      error = ErrorFrom(conn_, r, what);
+    }
+    if (last != nullptr) PQclear(last);
+    last = r;
+  }
+  if (!error.ok()) {
+    if (last != nullptr) PQclear(last);
+    return error;
+  }
+  if (last == nullptr) return ErrorFrom(conn_, nullptr, what);
+  return Rows(last);
 }
 
 Result<Rows> Connection::Exec(const char* name, const char* sql, const std::vector<Param>& params) {
   if (prepared_.find(std::string_view(name)) == prepared_.end()) {
-    PGresult* p = PQprepare(conn_, name, sql, static_cast<int>(params.size()), nullptr);
-    auto checked = Check(p, "prepare");
-    if (!checked.ok()) return checked.status();
+    auto prepared =
+        Await(PQsendPrepare(conn_, name, sql, static_cast<int>(params.size()), nullptr), "prepare");
+    if (!prepared.ok()) return prepared.status();
     prepared_.emplace(name);
   }
   std::vector<const char*> values(params.size());
   for (std::size_t i = 0; i < params.size(); ++i) {
     values[i] = params[i] ? params[i]->c_str() : nullptr;
   }
-  return Check(PQexecPrepared(conn_, name, static_cast<int>(params.size()), values.data(), nullptr,
-                              nullptr, 0),
+  return Await(PQsendQueryPrepared(conn_, name, static_cast<int>(params.size()), values.data(),
+                                   nullptr, nullptr, 0),
                name);
 }
 
@@ -127,15 +182,12 @@ Result<Rows> Connection::ExecDynamic(const std::string& sql, const std::vector<P
   for (std::size_t i = 0; i < params.size(); ++i) {
     values[i] = params[i] ? params[i]->c_str() : nullptr;
   }
-  return Check(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0),
+  return Await(PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                                 values.data(), nullptr, nullptr, 0),
                "query");
 }
 
-Status Connection::Simple(const char* sql) {
-  auto r = Check(PQexec(conn_, sql), sql);
-  return r.status();
-}
+Status Connection::Simple(const char* sql) { return Await(PQsendQuery(conn_, sql), sql).status(); }
 
 Pool::Pool(Options options) : options_(std::move(options)) {}
 

@@ -60,8 +60,9 @@ class Rows {
 
 class Connection {
  public:
-  // Connects and sets the session's statement timeout. kStoreUnavailable on failure (the message
-  // never includes the password of the URL).
+  // Connects (at most 5 s unless the URL sets connect_timeout) and sets the session's statement
+  // timeout; every later reply is awaited at most statement_timeout + 0.5 s. kStoreUnavailable on
+  // failure (the message never includes the password of the URL).
   static Result<std::unique_ptr<Connection>> Connect(const std::string& url,
                                                      int statement_timeout_ms);
   ~Connection();
@@ -73,15 +74,21 @@ class Connection {
   // A statement without parameters or results (BEGIN, COMMIT, SET, LISTEN...).
   Status Simple(const char* sql);
 
-  // False once the connection broke; the pool then replaces it.
-  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // False once the connection broke or a reply did not come in time; the pool then replaces it.
+  bool healthy() const { return !abandoned_ && PQstatus(conn_) == CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
 
  private:
-  explicit Connection(PGconn* c) : conn_(c) {}
-  Result<Rows> Check(PGresult* r, std::string_view what);
+  Connection(PGconn* c, int timeout_ms) : conn_(c), timeout_ms_(timeout_ms) {}
+  // Waits for the reply to what `sent` (the result of a PQsend* call) sent, at most the
+  // client-side deadline, and returns its last result. The server's statement_timeout cannot
+  // help when the server itself is frozen or unreachable, so this deadline is what keeps a
+  // request from hanging: past it the connection is abandoned and kStoreUnavailable returned.
+  Result<Rows> Await(int sent, std::string_view what);
 
   PGconn* conn_;
+  int timeout_ms_;
+  bool abandoned_ = false;
   std::set<std::string, std::less<>> prepared_;  // Statement names prepared on this connection.
 };
 

@@ -206,10 +206,7 @@ class PostgresStore final : public SessionStore {
         pool_({options_.url, options_.pool_size, options_.statement_timeout_ms,
                options_.acquire_timeout_ms}) {}
 
-  ~PostgresStore() override {
-    stop_.store(true);
-    if (listener_.joinable()) listener_.join();
-  }
+  ~PostgresStore() override { StopListener(); }
 
   Status Open() {
     TESSERA_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
@@ -218,8 +215,13 @@ class PostgresStore final : public SessionStore {
 
   bool shared() const override { return true; }
 
+  // Replacing or clearing the listener first stops (joins) the thread that calls the old one, so
+  // once this returns the old listener is never called again: its owner may be destroyed.
   void SetChangeListener(std::function<void(const StoreChange&)> listener) override {
+    StopListener();
     on_change_ = std::move(listener);
+    if (!on_change_) return;
+    stop_.store(false);
     listener_ = std::thread([this] { Listen(); });
   }
 
@@ -985,6 +987,11 @@ class PostgresStore final : public SessionStore {
         }
       }
     }
+  }
+
+  void StopListener() {
+    stop_.store(true);
+    if (listener_.joinable()) listener_.join();
   }
 
   void Deliver(std::string_view payload) {
