@@ -90,9 +90,9 @@ const WATCHDOG =
 // TESSERA_TEST_POSTGRES_URL (or the file TESSERA_TEST_POSTGRES_URL_FILE, which ctest's `postgres`
 // fixture writes), made with psql and dropped at the end, and an explicit master key file
 // (PostgreSQL has no file to keep it beside). A database rather than a schema in the shared one:
-// LISTEN/NOTIFY channels are per database, and a change notification from another test that
-// reaches tessera while it shuts down makes it use freed caches (the BUG pinned in
-// tests/integration/test_multinode.py, ShutdownTest), which would fail scenario 14 at random.
+// LISTEN/NOTIFY channels are per database, and the server would hear every other test's change
+// notifications (one arriving during shutdown once made tessera read freed caches, since fixed:
+// tests/integration/test_multinode.py, ShutdownTest).
 const DATABASE_KIND = process.env.TESSERA_TEST_DATABASE || 'sqlite';
 if (DATABASE_KIND !== 'sqlite' && DATABASE_KIND !== 'postgresql') {
   die(`unknown TESSERA_TEST_DATABASE=${DATABASE_KIND} (expected sqlite or postgresql)`);

@@ -76,13 +76,6 @@ def child_env():
     return {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
 
 
-def sanitized_binary():
-    """True when TESSERA_BIN is an AddressSanitizer build (it links libasan)."""
-    with open(tessera_bin(), "rb") as f:
-        head = f.read(4 << 20)  # The dynamic string table sits near the start of the ELF file.
-    return b"libasan.so" in head
-
-
 def run_cli(*args, check=True, timeout=120):
     """Runs `tessera <args>`; returns the CompletedProcess (text mode)."""
     proc = subprocess.run([tessera_bin(), *args], env=child_env(), capture_output=True, text=True,
@@ -215,11 +208,11 @@ def process_database_url(base):
 
     Why not schemas straight in `base`'s database: LISTEN/NOTIFY channels are per database, so
     servers in other schemas of a shared database (the other test modules ctest runs beside this
-    one) would hear every change notification of every test, and a notification that arrives
-    while a server shuts down makes it use its caches after they are destroyed (the BUG pinned in
-    test_multinode.ShutdownTest). The tests of one process run one after another, so with a
-    database per process a server hears only the servers of its own test, like the nodes of one
-    deployment."""
+    one) would hear every change notification of every test. That made a server-side bug fail
+    tests at random (a notification arriving during shutdown read destroyed caches; fixed, and
+    guarded by test_multinode.ShutdownTest). The tests of one process run one after another, so
+    with a database per process a server hears only the servers of its own test, like the nodes
+    of one deployment."""
     with _process_database_lock:
         if base not in _process_database:
             name = f"it_{os.getpid()}_{uuid.uuid4().hex[:8]}"

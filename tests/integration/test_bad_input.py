@@ -6,8 +6,8 @@ import json
 import random
 import unittest
 
-from harness import (POST_ROUTES, Case, ServerCase, create_project, expected_failure_on,
-                     parse_raw_response, raw_exchange, unique_email, STRONG_PASSWORD)
+from harness import (POST_ROUTES, Case, ServerCase, create_project, parse_raw_response,
+                     raw_exchange, unique_email, STRONG_PASSWORD)
 
 # A known field of each route and the JSON type it must have; a value of any other type
 # (except null, which means "absent") must be refused with 400.
@@ -242,13 +242,10 @@ class EncodingTest(ServerCase):
                             b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         return parse_raw_response(data)
 
-    # Regression, fixed (PostgreSQL only): an id that is not UTF-8 answers 500 internal_server_error instead of
-    # a 4xx: PostgreSQL refuses the text parameter (invalid byte sequence for encoding UTF8,
-    # SQLSTATE 22021) and pg::ErrorFrom maps every SQLSTATE it does not know to kInternal. SQLite
-    # answers 404. Evidence: every target below answers 500 {"error_type":
-    # "internal_server_error"}, and /metrics then shows tessera_store_errors_total
-    # {operation="get_user"} 1 (GET /v1/users/%FF). The fix belongs in the server (refuse ids that
-    # are not UTF-8 before the store, or map 22021/22P05 to not-found/invalid-argument).
+    # Regression test (fixed in 9840b69; PostgreSQL only): an id that was not UTF-8 answered 500
+    # internal_server_error: PostgreSQL refused the text parameter (SQLSTATE 22021) and the store
+    # mapped it to kInternal; /metrics showed tessera_store_errors_total{operation="get_user"} 1
+    # after GET /v1/users/%FF. SQLite answered 404.
     def test_ids_that_are_not_utf8(self):
         u = self.create_user()
         for method, target in ((b"GET", b"/v1/users/%FF%FE"), (b"GET", b"/v1/users/\xff"),
@@ -262,9 +259,9 @@ class EncodingTest(ServerCase):
                 self.assertEqual(json.loads(body)["status_code"], status)
         self.assertSuccess(self.c.get(f"/v1/users/{u['user_id']}"))
 
-    # Regression, fixed (PostgreSQL only): a NUL in an id from the URL cuts the id short: libpq passes text
-    # parameters as C strings, so GET /v1/users/<id>%00junk finds the user <id> (200) and
-    # GET /v1/sessions?user_id=<id>%00junk lists its sessions; SQLite answers 404.
+    # Regression test (fixed in 9840b69; PostgreSQL only): a NUL in an id from the URL cut the
+    # id short (libpq passes text parameters as C strings), so GET /v1/users/<id>%00junk found
+    # the user <id> (200) and GET /v1/sessions?user_id=<id>%00junk listed its sessions.
     def test_nul_in_an_id_matches_no_other_record(self):
         u = self.create_user()
         uid = u["user_id"]
@@ -274,11 +271,10 @@ class EncodingTest(ServerCase):
         self.assertError(self.c.delete(f"/v1/users/{uid}%00x"), 404, "user_not_found")
         self.assertSuccess(self.c.get(f"/v1/users/{uid}"))
 
-    # Regression, fixed (PostgreSQL only): a NUL inside a stored string is silently cut: POST /v1/users with
-    # name.first_name "a\u0000b" answers 200 with first_name "a\u0000b", but every later read
-    # returns "a" (libpq text parameters end at the first NUL). SQLite keeps "a\u0000b". Either
-    # keeping the string or refusing it with 400 would be correct; acknowledging one value and
-    # storing another is not.
+    # Regression test (fixed in 9840b69; PostgreSQL only): a NUL inside a stored string was
+    # silently cut: POST /v1/users with name.first_name "a\u0000b" answered 200 echoing
+    # "a\u0000b", but every later read returned "a". Keeping the string or refusing it with 400
+    # are both correct; acknowledging one value and storing another is not.
     def test_nul_in_a_stored_string_is_kept_or_refused(self):
         r = self.c.post("/v1/users", {"email": unique_email(),
                                       "name": {"first_name": "a\u0000b", "last_name": "z"}})

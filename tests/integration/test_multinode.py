@@ -20,8 +20,8 @@ import shutil
 import unittest
 
 from harness import (Case, Client, PostgresDatabase, Server, create_project, database_kind,
-                     jwt_parts, rotate_keys, run_cli, sanitized_binary, unique_email, verify_jwt,
-                     ERROR_KEYS, STRONG_PASSWORD)
+                     jwt_parts, rotate_keys, run_cli, unique_email, verify_jwt, ERROR_KEYS,
+                     STRONG_PASSWORD)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_CLUSTER = os.path.join(REPO, "scripts", "pg-cluster.sh")
@@ -530,27 +530,17 @@ class StartTogetherTest(MultiNodeCase):
                     self.assertEqual(node.stop(), 0, node.stderr_text())
 
 
-def expected_failure_under_asan(test):
-    return unittest.expectedFailure(test) if sanitized_binary() else test
-
-
 class ShutdownTest(MultiNodeCase):
-    # Regression, fixed: a node that stops while other nodes write uses its caches after they are destroyed.
-    # The store's LISTEN thread delivers other nodes' change notifications to the listener that
-    # server/app.cc's Serve() registered, which captures the session, user and project caches by
-    # reference; Serve() destroys those caches before the PostgresStore that owns the thread, and
-    # ~PostgresStore joins it only afterwards (up to one 200 ms poll later). Evidence, ASan build:
-    #   ERROR: AddressSanitizer: heap-use-after-free ... READ of size 8 ... thread T1
-    #     #4 tessera::UserCache::Evict(...) src/service/caches.cc:137
-    #     #5 operator() server/app.cc:173          (the change listener)
-    #     #10 Deliver src/store/postgres/postgres_store.cc:1010
-    #     #11 Listen src/store/postgres/postgres_store.cc:983
-    #   freed by thread T0 here: ... tessera::UserCache::~UserCache() ... Serve() server/app.cc:200
-    # after {"msg":"stopped"}; the node dies of SIGABRT (abort_on_error) instead of exiting 0.
-    # The Release build usually survives the stale read, but once crashed with SIGSEGV (exit -11
-    # after "stopped") when ctest ran modules side by side in one database. Other nodes' traffic
-    # is all it takes, so every rolling restart of a busy deployment risks it. The Release build
-    # cannot show it reliably: there the test is skipped.
+    # Regression test (fixed in 9840b69): a node stopping while other nodes wrote used its caches
+    # after they were destroyed. The store's LISTEN thread delivered other nodes' change
+    # notifications to the listener Serve() registered, which captures the session, user and
+    # project caches by reference, and Serve() destroyed the caches before the store that owns
+    # the thread. ASan build: heap-use-after-free in UserCache::Evict (src/service/caches.cc:137)
+    # from the listener (server/app.cc:173, Deliver, Listen) on thread T1, freed by
+    # ~UserCache() in Serve() (server/app.cc:200), after {"msg":"stopped"}: SIGABRT instead of
+    # exit 0, on the first attempt every time. Release build: once SIGSEGV (exit -11 after
+    # "stopped") while ctest ran modules side by side. Only the ASan build detects the stale
+    # read reliably; the Release build runs the test too.
     def test_a_node_stops_cleanly_while_other_nodes_write(self):
         cs = self.setup_cluster(n=2)
         s = self.signup(cs[1])
@@ -749,15 +739,15 @@ class OutageTest(MultiNodeCase):
             with self.subTest(node=i, after="rotate"):
                 self.poll(f"node {i} to publish the rotated keys",
                           lambda: new_next in {k["kid"] for k in self.jwks(c)}, ROTATION_DEADLINE)
-    # Regression, fixed: a database that stops answering (a frozen host, a network path that drops packets)
-    # holds every request that needs it for as long as it is gone, /readyz included; nothing
-    # answers 503 after the 5 s statement or pool timeouts. statement_timeout is enforced by the
-    # PostgreSQL server, which is not running, and libpq waits on the socket without a deadline;
-    # once the workers are all blocked, requests queue behind them. Evidence (Release build, one
-    # node, every PostgreSQL process SIGSTOPped for 15 s): /healthz and /metrics answer at once,
-    # but /readyz and authenticate sent at t=0 answered 200 after 15.0 s and those sent at t=6 s
-    # after 9.0 s, that is, exactly when the processes were continued. A stopped database
-    # (test_database_restart_during_traffic) answers 503 in milliseconds.
+
+    # Regression test (fixed in 9840b69): a database that stops answering (a frozen host, a
+    # network path that drops packets) held every request that needed it for as long as it was
+    # gone, /readyz included, instead of answering 503 after the 5 s timeouts: statement_timeout
+    # is enforced by the PostgreSQL server, which was not running, and libpq waited on the socket
+    # without a deadline. Evidence then (Release, one node, every PostgreSQL process SIGSTOPped
+    # for 15 s): /healthz and /metrics answered at once, but /readyz and authenticate sent at
+    # t=0 answered 200 after 15.0 s and those sent at t=6 s after 9.0 s, exactly when the
+    # processes were continued.
     def test_unresponsive_database_answers_503_within_seconds(self):
         cluster, url = self.private_cluster()
         self.db = PostgresDatabase(self.new_workdir(), base_url=url)
