@@ -72,18 +72,27 @@ class PasswordsCreateTest(ServerCase):
         self.assertError(self.c.post("/v1/passwords", {"email": "not-an-email",
                                                        "password": STRONG_PASSWORD}),
                          400, "invalid_email")
+        refused = [email2]
         for body in ({"email": unique_email()}, {"password": STRONG_PASSWORD},
                      {"email": unique_email(), "password": ""},
                      {"email": unique_email(), "password": "x" * 257}):
             with self.subTest(body=sorted(body)):
                 self.assertError(self.c.post("/v1/passwords", body), 400, "bad_request")
+                refused += [body["email"]] if "email" in body else []
+        refused.append(unique_email())
         self.assertError(self.c.post("/v1/passwords", {
-            "email": unique_email(), "password": STRONG_PASSWORD,
+            "email": refused[-1], "password": STRONG_PASSWORD,
             "session_duration_minutes": 4}), 400, "invalid_session_duration_minutes")
         # Nothing was created by the refused calls.
+        for e in refused:
+            with self.subTest(refused=e):
+                self.assertError(self.c.post("/v1/passwords/authenticate",
+                                             {"email": e, "password": STRONG_PASSWORD}),
+                                 404, "email_not_found")
+        # A malformed email is refused before any lookup (9840b69: it never reaches the store).
         self.assertError(self.c.post("/v1/passwords/authenticate",
                                      {"email": "not-an-email", "password": STRONG_PASSWORD}),
-                         404, "email_not_found")
+                         400, "invalid_email")
 
 
 class PasswordsAuthenticateTest(ServerCase):
