@@ -63,8 +63,19 @@ void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint6
     EraseLocked(id);
     return;
   }
-  if (by_id_.size() >= capacity_ && by_id_.find(id) == by_id_.end()) {
-    // Full: drop an arbitrary entry. Every entry can be rebuilt from the store.
+  const auto existing = by_id_.find(id);
+  if (existing != by_id_.end()) {
+    // Two writers of one session (or a writer and a slow reader) insert in whatever order their
+    // threads run: never let an older version replace a newer one.
+    if (existing->second->record.project_id == entry->record.project_id &&
+        existing->second->record.version > entry->record.version) {
+      return;
+    }
+  } else if (by_id_.size() >= capacity_) {
+    // Full: drop an arbitrary entry. Every entry can be rebuilt from the store. The drop counts as
+    // an invalidation: a reader that loaded the dropped session before a newer version was
+    // written must not put its older copy back where the version check above cannot see it.
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
     EraseLocked(std::string(by_id_.begin()->first));
   }
   by_digest_.insert_or_assign(std::string(DigestKey(entry->record.token_digest)), id);

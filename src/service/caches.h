@@ -67,7 +67,8 @@ class SessionCache {
 
   // Inserts or replaces the entry for its session, unless an invalidation happened since `epoch`
   // (then the entry may be stale and is dropped; the caller's answer stays correct because its
-  // read was concurrent with the invalidation).
+  // read was concurrent with the invalidation) or the cache already holds a newer version of the
+  // session (concurrent writers may insert out of order).
   void Insert(std::shared_ptr<const CachedSession> entry, std::uint64_t epoch);
 
   void EvictSession(std::string_view project_id, std::string_view session_id);

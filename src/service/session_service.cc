@@ -1,5 +1,7 @@
 #include "service/session_service.h"
 
+#include <functional>
+
 #include "common/text.h"
 #include "common/time_format.h"
 #include "service/ids.h"
@@ -193,9 +195,16 @@ Result<SessionResult> SessionService::Complete(const ProjectContext& project,
     return NotFound();
   }
   if (options.duration_minutes || options.custom_claims || factor) {
-    // A change to the session itself: written through (durable) before we answer. The write is
-    // conditional on the version it was computed from; when another request (or node) changed
-    // the session first, re-read it and apply this change on top, so no update is lost.
+    // A change to the session itself: written through (durable) before we answer. Changes made
+    // on this node are serialized per session and start from the newest cached version. The
+    // write is conditional on the version it was computed from; when another node changed the
+    // session first, re-read it and apply this change on top, so no update is lost.
+    const std::string sid = entry->record.session_id;
+    std::lock_guard stripe(update_stripes_[std::hash<std::string>{}(sid) % kUpdateStripes]);
+    if (auto newest = ctx_.sessions.FindById(entry->record.project_id, sid);
+        newest && newest->record.version > entry->record.version) {
+      entry = std::move(newest);
+    }
     SessionRecord base = entry->record;
     std::shared_ptr<const CachedUser> user = entry->user;
     for (int attempt = 0;; ++attempt) {

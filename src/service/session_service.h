@@ -2,8 +2,10 @@
 #ifndef TESSERA_SERVICE_SESSION_SERVICE_H_
 #define TESSERA_SERVICE_SESSION_SERVICE_H_
 
+#include <array>
 #include <boost/json/value.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +103,11 @@ class SessionService {
   Result<std::string> TokenFor(const CachedSession& entry);
 
   ServiceContext& ctx_;
+  // Changes to one session made on this node are applied one at a time (striped by session id),
+  // each on top of the newest cached version, so parallel requests on one node never race on the
+  // version check; the check and its retries remain for other nodes' writes.
+  static constexpr std::size_t kUpdateStripes = 64;
+  std::array<std::mutex, kUpdateStripes> update_stripes_;
 };
 
 }  // namespace tessera

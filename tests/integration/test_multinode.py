@@ -580,9 +580,9 @@ class OutageTest(MultiNodeCase):
     cluster: restarting the shared one would break the tests running beside this one."""
 
     def private_cluster(self):
-        # The cluster runs as `postgres` when we are root: its directory must be reachable.
+        # pg-cluster.sh keeps the cluster itself in a /tmp directory of its own; `parent` holds
+        # only its record (the cluster's path and URL).
         parent = tempfile.mkdtemp(prefix="tessera-it-pg-")
-        os.chmod(parent, 0o755)
         if not os.environ.get("TESSERA_TEST_KEEP"):
             self.addCleanup(shutil.rmtree, parent, True)
         cluster = os.path.join(parent, "pg")
@@ -598,7 +598,9 @@ class OutageTest(MultiNodeCase):
 
     def postgres_processes(self, cluster):
         """The postmaster of `cluster` and its children (from /proc)."""
-        with open(os.path.join(cluster, "data", "postmaster.pid")) as f:
+        with open(os.path.join(cluster, "cluster")) as f:
+            data = os.path.join(f.read().strip(), "data")
+        with open(os.path.join(data, "postmaster.pid")) as f:
             postmaster = int(f.readline())
         pids = [postmaster]
         for entry in os.listdir("/proc"):

@@ -541,10 +541,53 @@ TEST_F(ServiceTest, ConcurrentClaimMergesAreAllKept) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
+  // Both what the cache serves and what the store holds.
+  auto cached = ByToken(token);
+  ASSERT_OK(cached);
+  EXPECT_EQ(cached->session->record.custom_claims.size(), 40u);
   sessions_cache_->Clear();
   auto after = ByToken(token);
   ASSERT_OK(after);
   EXPECT_EQ(after->session->record.custom_claims.size(), 40u);
+}
+
+// Regression (clean-clone CI): two writers of one session inserted their results in the order
+// their threads ran, so the cache could keep the older version (the store was right) and serve
+// claims without the later merge until the next change.
+TEST_F(ServiceTest, AnOlderVersionNeverReplacesANewerOneInTheCache) {
+  const PasswordResult up = SignUp("order@example.com", 60);
+  const std::string token = up.session->session_token;
+  auto project = Project();
+  const auto older = up.session->session;
+  SessionOptions o;
+  o.custom_claims = boost::json::value{{"newer", true}};
+  auto newer = sessions_->AuthenticateToken(*project, token, o, clock_.Now());
+  ASSERT_OK(newer);
+  ASSERT_GT(newer->session->record.version, older->record.version);
+  // The slower writer (or reader) of the older version inserts last.
+  sessions_cache_->Insert(MakeCachedSession(older->record, older->user), sessions_cache_->epoch());
+  auto hit = sessions_cache_->FindByDigest(project_id_, older->record.token_digest);
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->record.version, newer->session->record.version);
+  EXPECT_TRUE(hit->record.custom_claims.contains("newer"));
+}
+
+// A reader that loaded a session before it was changed must not put its copy back after the
+// newer version was dropped to make room.
+TEST_F(ServiceTest, DroppingAnEntryForRoomRefusesOlderReadsStartedBefore) {
+  SessionCache small(1);
+  const PasswordResult a = SignUp("room-a@example.com", 60);
+  const PasswordResult b = SignUp("room-b@example.com", 60);
+  const std::uint64_t before = small.epoch();
+  small.Insert(MakeCachedSession(a.session->session->record, a.session->session->user), before);
+  ASSERT_NE(small.FindById(project_id_, a.session->session->record.session_id), nullptr);
+  // b takes the only slot, dropping a ...
+  small.Insert(MakeCachedSession(b.session->session->record, b.session->session->user), before);
+  EXPECT_EQ(small.FindById(project_id_, a.session->session->record.session_id), nullptr);
+  ASSERT_NE(small.FindById(project_id_, b.session->session->record.session_id), nullptr);
+  // ... and a's slow reader, which noted the epoch before the drop, is refused.
+  small.Insert(MakeCachedSession(a.session->session->record, a.session->session->user), before);
+  EXPECT_EQ(small.FindById(project_id_, a.session->session->record.session_id), nullptr);
 }
 
 // Regression (integration review): 1e400 is not a JSON number Tessera can write back.
