@@ -27,18 +27,17 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "bench/recording_reporter.h"
 #include "common/base64.h"
 #include "tessera/random.h"
 #include "tessera/token/jwt.h"
@@ -283,44 +282,6 @@ BENCHMARK_CAPTURE(BM_MintSessionJwt, RS256, JwtAlgorithm::kRS256)->UseRealTime()
 BENCHMARK_CAPTURE(BM_MintSessionJwt, ES256, JwtAlgorithm::kES256)->UseRealTime();
 BENCHMARK_CAPTURE(BM_MintSessionJwt, EdDSA, JwtAlgorithm::kEdDSA)->UseRealTime();
 BENCHMARK(BM_GenerateSessionToken)->UseRealTime();
-
-// The console reporter, also keeping every counter of every benchmark for the ratio report.
-class RecordingReporter : public benchmark::ConsoleReporter {
- public:
-  explicit RecordingReporter(OutputOptions options) : ConsoleReporter(options) {}
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.error_occurred) continue;
-      // With --benchmark_repetitions, the median aggregate stands for the benchmark; the
-      // individual repetitions are used only when no median is reported.
-      const std::string name = run.run_name.str();
-      for (const auto& [counter, value] : run.counters) {
-        if (run.run_type == Run::RT_Aggregate) {
-          if (run.aggregate_name == "median") medians_[{name, counter}] = value.value;
-        } else {
-          repetitions_[{name, counter}].push_back(value.value);
-        }
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-
-  // The median of `counter` of benchmark `name`, or nullopt when it did not run.
-  std::optional<double> Median(const std::string& name, const std::string& counter) const {
-    const std::pair<std::string, std::string> key(name, counter);
-    if (const auto it = medians_.find(key); it != medians_.end()) return it->second;
-    const auto it = repetitions_.find(key);
-    if (it == repetitions_.end() || it->second.empty()) return std::nullopt;
-    std::vector<double> v = it->second;
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  }
-
- private:
-  std::map<std::pair<std::string, std::string>, double> medians_;
-  std::map<std::pair<std::string, std::string>, std::vector<double>> repetitions_;
-};
 
 constexpr double kRs256Target = 0.85;
 

@@ -52,32 +52,6 @@ class Body {
   std::string s_;
 };
 
-void AppendEmails(const User& u, std::string& out) {
-  out.push_back('[');
-  for (std::size_t i = 0; i < u.emails.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out += "{\"email\":";
-    AppendJsonString(u.emails[i].email, out);
-    out += ",\"email_id\":";
-    AppendJsonString(u.emails[i].email_id, out);
-    out += u.emails[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
-  }
-  out.push_back(']');
-}
-
-void AppendPhones(const User& u, std::string& out) {
-  out.push_back('[');
-  for (std::size_t i = 0; i < u.phone_numbers.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out += "{\"phone_id\":";
-    AppendJsonString(u.phone_numbers[i].phone_id, out);
-    out += ",\"phone_number\":";
-    AppendJsonString(u.phone_numbers[i].phone_number, out);
-    out += u.phone_numbers[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
-  }
-  out.push_back(']');
-}
-
 void AppendUserValue(const CachedUser& u, TimePoint now, std::string& out) {
   AppendUser(u.rendered, u.LockedAt(now), out);
 }

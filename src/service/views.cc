@@ -65,22 +65,41 @@ void AppendSession(const RenderedSession& s, TimePoint last_accessed_at, std::st
   out += s.after;
 }
 
+void AppendEmails(const User& u, std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < u.emails.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += "{\"email\":";
+    AppendJsonString(u.emails[i].email, out);
+    out += ",\"email_id\":";
+    AppendJsonString(u.emails[i].email_id, out);
+    out += u.emails[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
+  }
+  out.push_back(']');
+}
+
+void AppendPhones(const User& u, std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < u.phone_numbers.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += "{\"phone_id\":";
+    AppendJsonString(u.phone_numbers[i].phone_id, out);
+    out += ",\"phone_number\":";
+    AppendJsonString(u.phone_numbers[i].phone_number, out);
+    out += u.phone_numbers[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
+  }
+  out.push_back(']');
+}
+
 RenderedUser RenderUser(const User& u) {
   RenderedUser r;
   std::string& b = r.before;
   b.reserve(512);
   b += "\"biometric_registrations\":[],\"created_at\":";
   AppendTime(u.created_at, b);
-  b += ",\"crypto_wallets\":[],\"emails\":[";
-  for (std::size_t i = 0; i < u.emails.size(); ++i) {
-    if (i > 0) b.push_back(',');
-    b += "{\"email\":";
-    AppendJsonString(u.emails[i].email, b);
-    b += ",\"email_id\":";
-    AppendJsonString(u.emails[i].email_id, b);
-    b += u.emails[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
-  }
-  b += "],\"external_id\":";
+  b += ",\"crypto_wallets\":[],\"emails\":";
+  AppendEmails(u, b);
+  b += ",\"external_id\":";
   if (u.external_id) {
     AppendJsonString(*u.external_id, b);
   } else {
@@ -103,16 +122,9 @@ RenderedUser RenderUser(const User& u) {
   } else {
     a += "null";
   }
-  a += ",\"phone_numbers\":[";
-  for (std::size_t i = 0; i < u.phone_numbers.size(); ++i) {
-    if (i > 0) a.push_back(',');
-    a += "{\"phone_id\":";
-    AppendJsonString(u.phone_numbers[i].phone_id, a);
-    a += ",\"phone_number\":";
-    AppendJsonString(u.phone_numbers[i].phone_number, a);
-    a += u.phone_numbers[i].verified ? ",\"verified\":true}" : ",\"verified\":false}";
-  }
-  a += "],\"providers\":[],\"roles\":";
+  a += ",\"phone_numbers\":";
+  AppendPhones(u, a);
+  a += ",\"providers\":[],\"roles\":";
   AppendStringArray(EffectiveRoles(u), a);
   a += ",\"status\":";
   AppendJsonString(u.status, a);

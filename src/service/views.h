@@ -28,6 +28,9 @@ struct RenderedUser {
   std::string after;   // Members after it, starting with a comma (no closing brace).
 };
 RenderedUser RenderUser(const User& user);
+// The user's emails and phone numbers as JSON arrays (also top-level members of some responses).
+void AppendEmails(const User& user, std::string& out);
+void AppendPhones(const User& user, std::string& out);
 // The user object.
 void AppendUser(const RenderedUser& u, bool locked, std::string& out);
 // The user's members without braces (users.get flattens them into the response).
