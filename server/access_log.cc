@@ -131,7 +131,7 @@ void AccessLog::Write(const AccessLogEntry& e) {
   line += ",\"method\":";
   AppendJsonString(e.method, line);
   line += ",\"route\":";
-  AppendJsonString(RouteLabel(e.route), line);
+  AppendJsonString(e.route, line);
   line += ",\"status\":";
   AppendNumber(e.status, line);
   if (!e.error_type.empty()) {

@@ -22,7 +22,7 @@ namespace tessera::server {
 struct AccessLogEntry {
   std::string_view request_id;
   std::string_view method;
-  Route route;
+  std::string_view route;  // The route's label (server/router.h).
   unsigned status;
   std::string_view error_type;
   double seconds;

@@ -1,61 +1,46 @@
-// The Stytch-compatible API: routing and the handlers, over the services. Synchronous and
-// thread-safe; the HTTP server decides on which thread each request runs.
+// The Stytch-compatible API: routes a request through the route table (server/routes.cc), checks
+// who may call the route, runs its handler and maps any error to the API's error body. Synchronous
+// and thread-safe; the HTTP server decides on which thread each request runs, from the route.
 #ifndef TESSERA_SERVER_API_H_
 #define TESSERA_SERVER_API_H_
 
+#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "server/api_types.h"
-#include "server/metrics.h"
-#include "service/password_service.h"
-#include "service/project_registry.h"
-#include "service/session_service.h"
-#include "service/user_service.h"
+#include "server/call.h"
+#include "server/router.h"
 
 namespace tessera::server {
 
-struct ApiDeps {
-  ProjectRegistry& projects;
-  SessionService& sessions;
-  UserService& users;
-  PasswordService& passwords;
-  SessionStore& store;
-  Metrics& metrics;
-  const Clock& clock;
-  RandomSource& random;
-};
-
-struct RouteMatch {
-  Route route = Route::kUnmatched;
-  std::vector<std::string> params;  // Decoded path parameters, in order.
-  // Run on the worker pool rather than an I/O thread: anything that hashes a password, writes to
-  // the store or may take long. A cheap authenticate (no extension, no claims) runs inline.
-  bool blocking = false;
-  Status error;       // kRouteNotFound / kMethodNotAllowed.
-  std::string allow;  // The Allow header for kMethodNotAllowed.
-};
-
 class Api {
  public:
-  explicit Api(ApiDeps deps) : d_(deps) {}
+  // `router` and every service must outlive the Api.
+  Api(const Router& router, Services services) : router_(router), s_(services) {}
 
-  RouteMatch Resolve(const ApiRequest& request) const;
-  ApiResponse Handle(const ApiRequest& request, const RouteMatch& match);
+  const Router& router() const { return router_; }
+
+  RouteMatch Resolve(const ApiRequest& request) const {
+    return router_.Match(request.method, request.path);
+  }
+
+  // Whether a matched request starts on the worker pool rather than the I/O thread.
+  bool StartsOnWorker(const RouteMatch& match) const;
+
+  // Answers the request (`match` is Resolve's result, errors included). With `on_worker` false,
+  // a Blocking::kWhenNeeded handler may ask for the worker pool instead: the result is nullopt
+  // then, nothing has changed, and the caller calls Handle again on a worker thread.
+  std::optional<ApiResponse> Handle(const ApiRequest& request, const RouteMatch& match,
+                                    bool on_worker);
 
   // A fresh request id for a project (test or live form); "" project means test.
   std::string NewRequestId(std::string_view project_id);
 
  private:
-  ApiDeps d_;
+  const Router& router_;
+  Services s_;
 };
-
-// Percent-decodes a path segment or query value (`plus_is_space` for query strings). False on a
-// malformed escape.
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string& out);
-
-// The value of `name` in a query string, decoded; nullopt when absent or malformed.
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
 
 }  // namespace tessera::server
 

@@ -9,6 +9,7 @@
 #include "server/api.h"
 #include "server/instrumented_store.h"
 #include "server/metrics.h"
+#include "server/routes.h"
 #include "service/password_service.h"
 #include "service/project_registry.h"
 #include "service/session_service.h"
@@ -151,7 +152,8 @@ int Serve(ServeConfig config) {
   auto access_log = AccessLog::Open(config.access_log);
   if (!access_log.ok()) return Fail(access_log.status(), "cannot open the access log");
 
-  Metrics metrics;
+  const Router router(ApiRoutes());
+  Metrics metrics(router.Labels());
   InstrumentedStore store(**opened, metrics);
   ProjectRegistry projects(store, *master_key, SystemClock());
   SessionCache sessions(config.service.session_cache_capacity);
@@ -183,8 +185,8 @@ int Serve(ServeConfig config) {
   metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",
                    [&] { return static_cast<double>(touches.size()); });
 
-  Api api(ApiDeps{projects, session_service, user_service, password_service, store, metrics,
-                  SystemClock(), SystemRandom()});
+  Api api(router, Services{projects, session_service, user_service, password_service, store,
+                           metrics, SystemClock(), SystemRandom()});
   HttpServer server(config.http, api, metrics, **access_log);
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status(), "cannot listen");

@@ -17,6 +17,7 @@
 #include <boost/beast/version.hpp>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -262,9 +263,10 @@ class HttpServer::Impl {
     res.body() = r.body;
     res.prepare_payload();
     co_await Send(conn, res);
-    metrics_.RecordRequest(Route::kUnmatched, r.status, r.error_type, 0);
-    log_.Write({r.request_id, "-", Route::kUnmatched, r.status, r.error_type, 0, 0, r.body.size(),
-                remote});
+    const RouteId unmatched = api_.router().unmatched();
+    metrics_.RecordRequest(unmatched, r.status, r.error_type, 0);
+    log_.Write({r.request_id, "-", api_.router().Label(unmatched), r.status, r.error_type, 0, 0,
+                r.body.size(), remote});
   }
 
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn, std::uint64_t id) {
@@ -349,8 +351,9 @@ class HttpServer::Impl {
       areq.body = req.body();
 
       const RouteMatch match = api_.Resolve(areq);
-      ApiResponse response;
-      if (match.blocking) {
+      std::optional<ApiResponse> response;
+      if (!api_.StartsOnWorker(match)) response = api_.Handle(areq, match, /*on_worker=*/false);
+      if (!response) {
         if (queued_blocking_.fetch_add(1) >= options_.max_queued_blocking) {
           response =
               ErrorResponse(Error(ErrorCode::kTooManyRequests, "Too many requests have been made."),
@@ -358,30 +361,31 @@ class HttpServer::Impl {
         } else {
           response = co_await asio::co_spawn(
               workers_,
-              [&]() -> asio::awaitable<ApiResponse> { co_return api_.Handle(areq, match); },
+              [&]() -> asio::awaitable<std::optional<ApiResponse>> {
+                co_return api_.Handle(areq, match, /*on_worker=*/true);
+              },
               asio::use_awaitable);
         }
         queued_blocking_.fetch_sub(1);
-      } else {
-        response = api_.Handle(areq, match);
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-      http::response<http::string_body> res{static_cast<http::status>(response.status), version};
-      res.set(http::field::content_type, response.content_type);
+      http::response<http::string_body> res{static_cast<http::status>(response->status), version};
+      res.set(http::field::content_type, response->content_type);
       res.set(http::field::cache_control, "no-store");
-      for (const auto& [k, v] : response.headers) res.set(k, v);
+      for (const auto& [k, v] : response->headers) res.set(k, v);
       const bool keep_alive = req.keep_alive() && !draining_.load();
       res.keep_alive(keep_alive);
-      const std::size_t body_size = response.body.size();
-      res.body() = std::move(response.body);
+      const std::size_t body_size = response->body.size();
+      res.body() = std::move(response->body);
       res.prepare_payload();
       if (req.method() == http::verb::head) res.body().clear();
       const bool sent = co_await Send(*conn, res);
-      metrics_.RecordRequest(match.route, response.status, response.error_type, seconds);
-      log_.Write({response.request_id, req.method_string(), match.route, response.status,
-                  response.error_type, seconds, areq.body.size(), body_size, remote});
+      metrics_.RecordRequest(match.id, response->status, response->error_type, seconds);
+      log_.Write({response->request_id, req.method_string(), api_.router().Label(match.id),
+                  response->status, response->error_type, seconds, areq.body.size(), body_size,
+                  remote});
       if (!sent || !keep_alive) break;
       first = false;
     }

@@ -14,45 +14,9 @@ void AppendDouble(double v, std::string& out) {
 
 }  // namespace
 
-std::string_view RouteLabel(Route route) {
-  switch (route) {
-    case Route::kHealthz:
-      return "GET /healthz";
-    case Route::kReadyz:
-      return "GET /readyz";
-    case Route::kMetrics:
-      return "GET /metrics";
-    case Route::kJwks:
-      return "GET /v1/sessions/jwks/{project_id}";
-    case Route::kSessionsAuthenticate:
-      return "POST /v1/sessions/authenticate";
-    case Route::kSessionsGet:
-      return "GET /v1/sessions";
-    case Route::kSessionsRevoke:
-      return "POST /v1/sessions/revoke";
-    case Route::kUsersCreate:
-      return "POST /v1/users";
-    case Route::kUsersGet:
-      return "GET /v1/users/{user_id}";
-    case Route::kUsersUpdate:
-      return "PUT /v1/users/{user_id}";
-    case Route::kUsersDelete:
-      return "DELETE /v1/users/{user_id}";
-    case Route::kUsersSearch:
-      return "POST /v1/users/search";
-    case Route::kPasswordsCreate:
-      return "POST /v1/passwords";
-    case Route::kPasswordsAuthenticate:
-      return "POST /v1/passwords/authenticate";
-    case Route::kPasswordsStrengthCheck:
-      return "POST /v1/passwords/strength_check";
-    case Route::kUnmatched:
-      return "unmatched";
-    case Route::kCount:
-      break;
-  }
-  return "unmatched";
-}
+Metrics::Metrics(std::span<const std::string> route_labels)
+    : route_labels_(route_labels.begin(), route_labels.end()),
+      routes_(std::make_unique<RouteCounters[]>(route_labels.size())) {}
 
 void Histogram::Observe(double seconds) {
   std::size_t i = 0;
@@ -102,11 +66,11 @@ std::size_t Metrics::StatusIndex(unsigned status) {
   return kStatuses.size() - 1;  // "other"
 }
 
-void Metrics::RecordRequest(Route route, unsigned status, std::string_view error_type,
+void Metrics::RecordRequest(std::uint32_t route, unsigned status, std::string_view error_type,
                             double seconds) {
   const int r = static_cast<int>(route);
-  requests_[r][StatusIndex(status)].fetch_add(1, std::memory_order_relaxed);
-  latency_[r].Observe(seconds);
+  routes_[r].requests[StatusIndex(status)].fetch_add(1, std::memory_order_relaxed);
+  routes_[r].latency.Observe(seconds);
   if (!error_type.empty()) {
     std::lock_guard lock(mu_);
     ++failures_[{r, std::string(error_type)}];
@@ -137,28 +101,18 @@ void Metrics::AddGauge(std::string name, std::string help, std::function<double(
   gauges_[std::move(name)] = Gauge{std::move(help), std::move(read)};
 }
 
-std::uint64_t Metrics::RequestCount(Route route, unsigned status) const {
-  return requests_[static_cast<int>(route)][StatusIndex(status)].load(std::memory_order_relaxed);
-}
-
-std::uint64_t Metrics::FailureCount(Route route, std::string_view error_type) const {
-  std::lock_guard lock(mu_);
-  const auto it = failures_.find({static_cast<int>(route), std::string(error_type)});
-  return it == failures_.end() ? 0 : it->second;
-}
-
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   out.reserve(32768);
   out += "# HELP tessera_http_requests_total HTTP requests by route and status code.\n";
   out += "# TYPE tessera_http_requests_total counter\n";
-  for (int r = 0; r < kRoutes; ++r) {
+  for (std::size_t r = 0; r < route_labels_.size(); ++r) {
     for (std::size_t s = 0; s < kStatuses.size(); ++s) {
       if (s == kStatuses.size() - 2) continue;  // Unused slot.
-      const std::uint64_t n = requests_[r][s].load(std::memory_order_relaxed);
+      const std::uint64_t n = routes_[r].requests[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
       out += "tessera_http_requests_total{route=\"";
-      out += RouteLabel(static_cast<Route>(r));
+      out += route_labels_[r];
       out += "\",status=\"";
       out += s == kStatuses.size() - 1 ? "other" : std::to_string(kStatuses[s]);
       out += "\"} ";
@@ -170,16 +124,16 @@ std::string Metrics::RenderPrometheus() const {
       "# HELP tessera_http_request_duration_seconds Time from request parsed to response "
       "ready.\n";
   out += "# TYPE tessera_http_request_duration_seconds histogram\n";
-  for (int r = 0; r < kRoutes; ++r) {
-    const std::string labels = "route=\"" + std::string(RouteLabel(static_cast<Route>(r))) + "\"";
-    latency_[r].Render("tessera_http_request_duration_seconds", labels, out);
+  for (std::size_t r = 0; r < route_labels_.size(); ++r) {
+    const std::string labels = "route=\"" + route_labels_[r] + "\"";
+    routes_[r].latency.Render("tessera_http_request_duration_seconds", labels, out);
   }
   std::lock_guard lock(mu_);
   out += "# HELP tessera_http_failures_total Failed requests by route and error_type.\n";
   out += "# TYPE tessera_http_failures_total counter\n";
   for (const auto& [key, n] : failures_) {
     out += "tessera_http_failures_total{route=\"";
-    out += RouteLabel(static_cast<Route>(key.first));
+    out += route_labels_[static_cast<std::size_t>(key.first)];
     out += "\",error_type=\"";
     out += key.second;
     out += "\"} ";

@@ -1,7 +1,7 @@
 // Counters and histograms, exposed on /metrics in Prometheus text format (version 0.0.4).
 //
-// Hot-path updates are relaxed atomic increments on fixed arrays indexed by route and bucket; only
-// the (rare) per-error-type failure counters take a lock.
+// Hot-path updates are relaxed atomic increments on fixed arrays indexed by route id and bucket;
+// only the (rare) per-error-type failure counters take a lock.
 #ifndef TESSERA_SERVER_METRICS_H_
 #define TESSERA_SERVER_METRICS_H_
 
@@ -12,34 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace tessera::server {
-
-enum class Route : int {
-  kHealthz,
-  kReadyz,
-  kMetrics,
-  kJwks,
-  kSessionsAuthenticate,
-  kSessionsGet,
-  kSessionsRevoke,
-  kUsersCreate,
-  kUsersGet,
-  kUsersUpdate,
-  kUsersDelete,
-  kUsersSearch,
-  kPasswordsCreate,
-  kPasswordsAuthenticate,
-  kPasswordsStrengthCheck,
-  kUnmatched,  // No route: 404/405, and requests rejected before routing.
-  kCount,
-};
-
-// "POST /v1/sessions/authenticate": the label used in metrics and the access log.
-std::string_view RouteLabel(Route route);
 
 class Histogram {
  public:
@@ -58,7 +37,12 @@ class Histogram {
 
 class Metrics {
  public:
-  void RecordRequest(Route route, unsigned status, std::string_view error_type, double seconds);
+  // `route_labels`: one label per route id (server/router.h), "POST /v1/sessions/authenticate".
+  explicit Metrics(std::span<const std::string> route_labels);
+
+  // REQUIRES: route < route_labels.size().
+  void RecordRequest(std::uint32_t route, unsigned status, std::string_view error_type,
+                     double seconds);
   void RecordStore(std::string_view operation, double seconds, bool ok);
   void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
@@ -70,18 +54,17 @@ class Metrics {
 
   std::string RenderPrometheus() const;
 
-  // Test helpers: the count of requests for a route with a status, and failures by error_type.
-  std::uint64_t RequestCount(Route route, unsigned status) const;
-  std::uint64_t FailureCount(Route route, std::string_view error_type) const;
-
  private:
   static constexpr std::array<unsigned, 14> kStatuses = {200, 400, 401, 403, 404, 405, 409,
                                                          413, 429, 431, 500, 503, 0,   0};
   static std::size_t StatusIndex(unsigned status);
 
-  static constexpr int kRoutes = static_cast<int>(Route::kCount);
-  std::array<std::array<std::atomic<std::uint64_t>, kStatuses.size()>, kRoutes> requests_{};
-  std::array<Histogram, kRoutes> latency_{};
+  struct RouteCounters {
+    std::array<std::atomic<std::uint64_t>, kStatuses.size()> requests{};
+    Histogram latency;
+  };
+  const std::vector<std::string> route_labels_;
+  const std::unique_ptr<RouteCounters[]> routes_;  // One per label.
 
   mutable std::mutex mu_;
   std::map<std::pair<int, std::string>, std::uint64_t> failures_;                 // GUARDED_BY(mu_)
