@@ -75,9 +75,12 @@ std::optional<ApiResponse> Api::Handle(const ApiRequest& req, const RouteMatch& 
   if (m.route->access == Access::kProjectSecret) {
     auto authorized = [&]() -> Result<std::shared_ptr<const ProjectContext>> {
       if (!creds.ok()) return creds.status();
-      return s_.projects.Authorize(creds->project_id, creds->secret);
+      // An I/O thread never reads the store: a project not in memory is looked up on a worker.
+      return on_worker ? s_.projects.Authorize(creds->project_id, creds->secret)
+                       : s_.projects.AuthorizeCached(creds->project_id, creds->secret);
     }();
     if (!authorized.ok()) return ErrorResponse(authorized.status(), request_id);
+    if (*authorized == nullptr) return std::nullopt;
     project = *std::move(authorized);
   }
 

@@ -1,6 +1,7 @@
 #include "server/error_mapping.h"
 
 #include "common/json.h"
+#include "server/access_log.h"
 
 namespace tessera::server {
 namespace {
@@ -144,6 +145,12 @@ HttpError MapError(ErrorCode code) {
 
 ApiResponse ErrorResponse(const Status& status, std::string_view request_id) {
   const HttpError e = MapError(status.code());
+  if (e.status >= 500) {
+    // The caller sees a fixed message; the operator finds the detail by the request id.
+    LogEvent(
+        e.status == 503 ? "warn" : "error", "request failed",
+        {{"request_id", request_id}, {"error_type", e.error_type}, {"detail", status.ToString()}});
+  }
   const std::string_view message =
       !e.fixed_message.empty() ? e.fixed_message : std::string_view(status.message());
   ApiResponse r;

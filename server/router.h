@@ -22,8 +22,10 @@ namespace tessera::server {
 
 // Who may call a route.
 enum class Access {
-  kAnyone,         // No credentials: health, metrics, the JWKS.
-  kProjectSecret,  // HTTP Basic `project_id:secret`; the handler gets the project.
+  kAnyone,  // No credentials: health, metrics, the JWKS.
+  // HTTP Basic `project_id:secret`; the handler gets the project. On the I/O thread the project
+  // must be in memory; otherwise the call moves to the worker pool before its handler runs.
+  kProjectSecret,
 };
 
 // Where a route's handler runs.
@@ -31,8 +33,8 @@ enum class Blocking {
   kNo,   // Memory only (or the store's cheapest read): runs on the I/O thread.
   kYes,  // Hashes a password, writes, searches or reads the store: runs on the worker pool.
   // Runs on the I/O thread and hands itself to the worker pool (Call::ToWorker) once the parsed
-  // request shows it needs more than memory. On a store shared between nodes, where every use
-  // reads the database, it starts on the worker pool.
+  // request shows it needs more than memory (a write, or a project not yet loaded). On a store
+  // shared between nodes, where every use reads the database, it starts on the worker pool.
   kWhenNeeded,
 };
 

@@ -23,7 +23,7 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/v1/sessions/authenticate",            kProjectSecret,  kWhenNeeded, h::SessionsAuthenticate},
   {kGet,    "/v1/sessions",                         kProjectSecret,  kYes,        h::SessionsGet},
   {kPost,   "/v1/sessions/revoke",                  kProjectSecret,  kYes,        h::SessionsRevoke},
-  {kGet,    "/v1/sessions/jwks/{project_id}",       kAnyone,         kNo,         h::SessionsJwks},
+  {kGet,    "/v1/sessions/jwks/{project_id}",       kAnyone,         kWhenNeeded, h::SessionsJwks},
 
   {kPost,   "/v1/users",                            kProjectSecret,  kYes,        h::UsersCreate},
   {kPost,   "/v1/users/search",                     kProjectSecret,  kYes,        h::UsersSearch},

@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
   std::int64_t idle_timeout = serve.http.idle_timeout.count();
   std::int64_t drain_timeout = serve.http.drain_timeout.count();
   std::int64_t jwt_reuse = serve.service.jwt_reuse.count();
+  std::int64_t max_refresh_age = serve.service.max_refresh_age.count();
   serve_cmd->add_option("--read-timeout", read_timeout, "Seconds to receive a request once started")
       ->envname("TESSERA_READ_TIMEOUT")
       ->capture_default_str();
@@ -128,6 +129,13 @@ int main(int argc, char** argv) {
                    "Return the JWT minted for the same unchanged session within this many seconds "
                    "instead of signing a new one (0 = always sign; see docs/api.md)")
       ->envname("TESSERA_JWT_REUSE_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--jwt-max-refresh-age-seconds", max_refresh_age,
+                   "Refuse to refresh a session JWT issued longer ago than this; the session "
+                   "token still works (0 = no limit, as Stytch; see docs/api.md)")
+      ->envname("TESSERA_JWT_MAX_REFRESH_AGE_SECONDS")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{366} * 86400))
       ->capture_default_str();
   serve_cmd->add_option("--access-log", serve.access_log, "stdout, stderr, off, or a file path")
       ->envname("TESSERA_ACCESS_LOG")
@@ -152,8 +160,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd
       ->add_option("--session-cache-size", serve.service.session_cache_capacity,
-                   "Sessions kept in memory")
+                   "Sessions kept in memory; 0 keeps none (every authenticate reads the database)")
       ->envname("TESSERA_SESSION_CACHE_SIZE")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100000000}))
       ->capture_default_str();
 
   // --- projects -------------------------------------------------------------------------------
@@ -229,6 +238,7 @@ int main(int argc, char** argv) {
     serve.http.idle_timeout = Seconds(idle_timeout);
     serve.http.drain_timeout = Seconds(drain_timeout);
     serve.service.jwt_reuse = Seconds(jwt_reuse);
+    serve.service.max_refresh_age = Seconds(max_refresh_age);
     return server::Serve(std::move(serve));
   }
 

@@ -91,9 +91,15 @@ Result<ApiResponse> SessionsRevoke(Call& call) {
   return Body(call.request_id).Close();
 }
 
-// GET /v1/sessions/jwks/{project_id}: the published keys, unauthenticated.
+// GET /v1/sessions/jwks/{project_id}: the published keys, unauthenticated. Served from memory;
+// a project not in memory is read from the store on a worker thread (unknown ids are remembered,
+// so made-up ones do not each cost a read).
 Result<ApiResponse> SessionsJwks(Call& call) {
-  TESSERA_ASSIGN_OR_RETURN(auto project, call.services.projects.Get(call.Param("project_id")));
+  ProjectRegistry& projects = call.services.projects;
+  const std::string_view id = call.Param("project_id");
+  TESSERA_ASSIGN_OR_RETURN(auto project,
+                           call.on_worker() ? projects.Get(id) : projects.GetCached(id));
+  if (project == nullptr) return call.ToWorker();
   Body b(call.request_id);
   b.Raw("keys", project->jwks_keys_json);
   return b.Close();

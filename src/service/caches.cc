@@ -16,6 +16,8 @@ std::string_view DigestKey(const TokenDigest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 
+std::string UserKey(const SessionRecord& r) { return Key(r.project_id, r.user_id); }
+
 }  // namespace
 
 std::shared_ptr<const CachedUser> MakeCachedUser(User user) {
@@ -54,6 +56,7 @@ std::shared_ptr<const CachedSession> SessionCache::FindById(std::string_view pro
 }
 
 void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint64_t epoch) {
+  if (capacity_ == 0) return;  // No cache: every lookup reads the store.
   const std::string& id = entry->record.session_id;
   std::lock_guard lock(mu_);
   // Checked under the lock that eviction also takes, so an eviction either happened before (the
@@ -71,6 +74,12 @@ void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint6
         existing->second->record.version > entry->record.version) {
       return;
     }
+    // A new version of the same session: same user, same digest, already indexed.
+    if (existing->second->record.project_id == entry->record.project_id) {
+      existing->second = std::move(entry);
+      return;
+    }
+    EraseLocked(id);
   } else if (by_id_.size() >= capacity_) {
     // Full: drop an arbitrary entry. Every entry can be rebuilt from the store. The drop counts as
     // an invalidation: a reader that loaded the dropped session before a newer version was
@@ -79,15 +88,21 @@ void SessionCache::Insert(std::shared_ptr<const CachedSession> entry, std::uint6
     EraseLocked(std::string(by_id_.begin()->first));
   }
   by_digest_.insert_or_assign(std::string(DigestKey(entry->record.token_digest)), id);
-  by_id_.insert_or_assign(id, std::move(entry));
+  by_user_[UserKey(entry->record)].push_back(id);
+  by_id_.emplace(id, std::move(entry));
 }
 
 void SessionCache::EraseLocked(std::string_view session_id) {
   const auto it = by_id_.find(session_id);
   if (it == by_id_.end()) return;
-  if (const auto d = by_digest_.find(DigestKey(it->second->record.token_digest));
-      d != by_digest_.end()) {
+  const SessionRecord& r = it->second->record;
+  if (const auto d = by_digest_.find(DigestKey(r.token_digest)); d != by_digest_.end()) {
     by_digest_.erase(d);
+  }
+  if (const auto u = by_user_.find(UserKey(r)); u != by_user_.end()) {
+    std::vector<std::string>& ids = u->second;
+    std::erase(ids, session_id);
+    if (ids.empty()) by_user_.erase(u);
   }
   by_id_.erase(it);
 }
@@ -100,15 +115,23 @@ void SessionCache::EvictSession(std::string_view project_id, std::string_view se
 }
 
 void SessionCache::EvictUser(std::string_view project_id, std::string_view user_id) {
+  const std::string key = Key(project_id, user_id);
   std::lock_guard lock(mu_);
   epoch_.fetch_add(1, std::memory_order_acq_rel);
-  std::vector<std::string> doomed;
-  for (const auto& [id, entry] : by_id_) {
-    if (entry->record.project_id == project_id && entry->record.user_id == user_id) {
-      doomed.push_back(id);
+  const auto u = by_user_.find(key);
+  if (u == by_user_.end()) return;
+  // EraseLocked edits the list being walked: take it first.
+  const std::vector<std::string> doomed = std::move(u->second);
+  by_user_.erase(u);
+  for (const auto& id : doomed) {
+    const auto it = by_id_.find(id);
+    if (it == by_id_.end()) continue;
+    if (const auto d = by_digest_.find(DigestKey(it->second->record.token_digest));
+        d != by_digest_.end()) {
+      by_digest_.erase(d);
     }
+    by_id_.erase(it);
   }
-  for (const auto& id : doomed) EraseLocked(id);
 }
 
 void SessionCache::Clear() {
@@ -116,6 +139,7 @@ void SessionCache::Clear() {
   epoch_.fetch_add(1, std::memory_order_acq_rel);
   by_id_.clear();
   by_digest_.clear();
+  by_user_.clear();
 }
 
 std::size_t SessionCache::size() const {
@@ -132,6 +156,7 @@ std::shared_ptr<const CachedUser> UserCache::Find(std::string_view project_id,
 }
 
 void UserCache::Insert(std::shared_ptr<const CachedUser> entry, std::uint64_t epoch) {
+  if (capacity_ == 0) return;
   const std::string& id = entry->user.user_id;
   std::lock_guard lock(mu_);
   if (epoch_.load(std::memory_order_acquire) != epoch) {

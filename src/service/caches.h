@@ -55,6 +55,7 @@ std::shared_ptr<const CachedSession> MakeCachedSession(SessionRecord record,
 
 class SessionCache {
  public:
+  // At most `capacity` sessions; 0 caches nothing (every lookup reads the store).
   explicit SessionCache(std::size_t capacity) : capacity_(capacity) {}
 
   std::shared_ptr<const CachedSession> FindByDigest(std::string_view project_id,
@@ -72,6 +73,7 @@ class SessionCache {
   void Insert(std::shared_ptr<const CachedSession> entry, std::uint64_t epoch);
 
   void EvictSession(std::string_view project_id, std::string_view session_id);
+  // Drops the user's sessions. Costs the number of that user's cached sessions, not the cache's.
   void EvictUser(std::string_view project_id, std::string_view user_id);
   void Clear();
   std::size_t size() const;
@@ -86,10 +88,13 @@ class SessionCache {
   StringMap<std::shared_ptr<const CachedSession>> by_id_;  // GUARDED_BY(mu_)
   // Token digest (32 raw bytes) -> session id.
   StringMap<std::string> by_digest_;  // GUARDED_BY(mu_)
+  // "project_id\nuser_id" -> the ids of that user's cached sessions.
+  StringMap<std::vector<std::string>> by_user_;  // GUARDED_BY(mu_)
 };
 
 class UserCache {
  public:
+  // At most `capacity` users; 0 caches nothing.
   explicit UserCache(std::size_t capacity) : capacity_(capacity) {}
 
   std::shared_ptr<const CachedUser> Find(std::string_view project_id,

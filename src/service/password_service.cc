@@ -50,7 +50,8 @@ Result<PasswordResult> PasswordService::Create(const ProjectContext& project,
   TESSERA_ASSIGN_OR_RETURN(std::string password_id,
                            NewId("password", project.project.live, ctx_.random));
   // The user and its password are written in one transaction: no password-less user is left
-  // behind if anything fails.
+  // behind if anything fails. The epoch is read before the user exists (SessionService::Create).
+  const std::uint64_t epoch = ctx_.sessions.epoch();
   TESSERA_ASSIGN_OR_RETURN(
       auto created,
       users_.Create(project, fields, now, UserPassword{password_id, std::move(hash), false, now}));
@@ -58,9 +59,9 @@ Result<PasswordResult> PasswordService::Create(const ProjectContext& project,
   out.user = std::move(created);
   out.email_id = out.user->user.emails.empty() ? "" : out.user->user.emails[0].email_id;
   if (req.session.duration_minutes) {
-    TESSERA_ASSIGN_OR_RETURN(
-        SessionResult s,
-        sessions_.Create(project, out.user, PasswordFactor(now), req.session, req.attributes, now));
+    TESSERA_ASSIGN_OR_RETURN(SessionResult s,
+                             sessions_.Create(project, out.user, PasswordFactor(now), req.session,
+                                              req.attributes, now, epoch));
     out.session = std::move(s);
   }
   return out;
@@ -101,6 +102,9 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
   const bool protect = project.project.settings.enumeration_protection;
   const std::string& pid = project.project.project_id;
 
+  // Read before any snapshot of the user is taken (SessionService::Create): a change or deletion
+  // of the user from here on keeps the session this call may create out of the cache.
+  const std::uint64_t epoch = ctx_.sessions.epoch();
   TESSERA_ASSIGN_OR_RETURN(std::optional<User> found, ctx_.store.GetUserByEmail(pid, req.email));
   if (!found) {
     if (!protect) {
@@ -165,9 +169,9 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
                                                 req.session, now));
     out.session = std::move(s);
   } else if (req.session.duration_minutes) {
-    TESSERA_ASSIGN_OR_RETURN(
-        SessionResult s,
-        sessions_.Create(project, current, PasswordFactor(now), req.session, req.attributes, now));
+    TESSERA_ASSIGN_OR_RETURN(SessionResult s,
+                             sessions_.Create(project, current, PasswordFactor(now), req.session,
+                                              req.attributes, now, epoch));
     out.session = std::move(s);
   }
   return out;

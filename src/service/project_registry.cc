@@ -40,36 +40,55 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_
   ctx->refresh_options.audience = ctx->project.project_id;
   ctx->refresh_options.issuers = {ProjectIssuer(ctx->project.project_id)};
   ctx->refresh_options.check_expiry = false;
+  ctx->refresh_options.clock_skew = kRefreshClockSkew;
   return std::shared_ptr<const ProjectContext>(std::move(ctx));
 }
 
-Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_view project_id) {
-  if (!IsStorableText(project_id)) {
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::GetCached(
+    std::string_view project_id) {
+  const auto not_found = [] {
     return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
-  }
+  };
+  if (!IsStorableText(project_id)) return not_found();
+  std::lock_guard lock(mu_);
+  if (const auto it = projects_.find(project_id); it != projects_.end()) return it->second;
+  if (unknown_.find(project_id) != unknown_.end()) return not_found();
+  return std::shared_ptr<const ProjectContext>();
+}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(auto cached, GetCached(project_id));
+  if (cached) return cached;
+  std::uint64_t unknown_epoch;
   {
     std::lock_guard lock(mu_);
-    const auto it = projects_.find(project_id);
-    if (it != projects_.end()) return it->second;
+    unknown_epoch = unknown_epoch_;
   }
-  TESSERA_ASSIGN_OR_RETURN(auto loaded, Load(project_id));
+  auto loaded = Load(project_id);
   std::lock_guard lock(mu_);
-  auto [it, inserted] = projects_.emplace(std::string(project_id), loaded);
+  if (!loaded.ok()) {
+    if (loaded.status().code() == ErrorCode::kProjectNotFound && unknown_epoch == unknown_epoch_) {
+      if (unknown_.size() >= kMaxUnknown) unknown_.clear();
+      unknown_.emplace(std::string(project_id), true);
+    }
+    return loaded.status();
+  }
+  auto [it, inserted] = projects_.emplace(std::string(project_id), *loaded);
   if (inserted) {
-    const_cast<ProjectContext&>(*loaded).generation = next_generation_++;
+    const_cast<ProjectContext&>(**loaded).generation = next_generation_++;
   }
   return it->second;
 }
 
-Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Authorize(
-    std::string_view project_id, std::string_view secret) {
-  auto ctx = Get(project_id);
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::CheckSecret(
+    Result<std::shared_ptr<const ProjectContext>> ctx, std::string_view secret) {
   if (!ctx.ok()) {
     if (ctx.status().code() == ErrorCode::kProjectNotFound) {
       return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
     }
     return ctx.status();
   }
+  if (!*ctx) return ctx;  // Not in memory (AuthorizeCached).
   const crypto::Digest256 digest = crypto::Sha256(secret);
   const std::string_view stored = (*ctx)->project.secret_digest;
   if (!crypto::ConstantTimeEquals(
@@ -79,12 +98,25 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Authorize(
   return ctx;
 }
 
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Authorize(
+    std::string_view project_id, std::string_view secret) {
+  return CheckSecret(Get(project_id), secret);
+}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::AuthorizeCached(
+    std::string_view project_id, std::string_view secret) {
+  return CheckSecret(GetCached(project_id), secret);
+}
+
 Status ProjectRegistry::Refresh(bool force) {
   TESSERA_ASSIGN_OR_RETURN(std::int64_t version, store_.ConfigVersion());
   std::vector<std::string> ids;
   {
     std::lock_guard lock(mu_);
     if (!force && version == seen_version_) return Status::Ok();
+    // A project created since may be among the ids remembered as unknown.
+    unknown_.clear();
+    ++unknown_epoch_;
     for (const auto& [id, ctx] : projects_) ids.push_back(id);
   }
   // Load outside the lock: readers keep using the old snapshots meanwhile.
@@ -110,6 +142,8 @@ Status ProjectRegistry::Refresh(bool force) {
 void ProjectRegistry::Invalidate(std::string_view project_id) {
   std::lock_guard lock(mu_);
   if (auto it = projects_.find(project_id); it != projects_.end()) projects_.erase(it);
+  unknown_.clear();
+  ++unknown_epoch_;
 }
 
 Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,

@@ -19,6 +19,10 @@
 
 namespace tessera {
 
+// Clock difference tolerated between nodes on the refresh path: a JWT whose `iat`/`nbf` is up to
+// this far in the future (minted by a node whose clock runs ahead) is accepted.
+inline constexpr Seconds kRefreshClockSkew{5};
+
 // One project's state at one moment. Immutable; replaced as a whole on reload.
 struct ProjectContext {
   Project project;
@@ -34,13 +38,23 @@ class ProjectRegistry {
   // `store`, `master_key` and `clock` must outlive the registry.
   ProjectRegistry(SessionStore& store, const MasterKey& master_key, const Clock& clock);
 
-  // The project's current snapshot, loaded from the store on first use. kProjectNotFound.
+  // The project's current snapshot, loaded from the store on first use. kProjectNotFound. An id
+  // the store did not know is remembered as unknown (a bounded set, forgotten whenever the
+  // store's configuration version moves, e.g. when a project is created), so made-up ids cost
+  // one store read, not one each.
   Result<std::shared_ptr<const ProjectContext>> Get(std::string_view project_id);
+
+  // As Get, from memory only: the snapshot, kProjectNotFound for an id known to be unknown, or
+  // a null pointer when only the store can tell (then call Get where blocking is allowed).
+  Result<std::shared_ptr<const ProjectContext>> GetCached(std::string_view project_id);
 
   // The snapshot when `secret` is the project's secret (compared in constant time).
   // kUnauthorizedCredentials for an unknown project or a wrong secret, without saying which.
   Result<std::shared_ptr<const ProjectContext>> Authorize(std::string_view project_id,
                                                           std::string_view secret);
+  // As Authorize, from memory only: a null pointer when only the store can tell.
+  Result<std::shared_ptr<const ProjectContext>> AuthorizeCached(std::string_view project_id,
+                                                                std::string_view secret);
 
   // Reloads every cached project when the store's config version moved (a rotation or settings
   // change by the CLI or another node), or unconditionally with `force` (the published key set
@@ -51,15 +65,24 @@ class ProjectRegistry {
   void Invalidate(std::string_view project_id);
 
  private:
+  // Ids remembered as unknown, at most this many (then the set starts over).
+  static constexpr std::size_t kMaxUnknown = 10000;
+
   Result<std::shared_ptr<const ProjectContext>> Load(std::string_view project_id);
+  // The secret check shared by Authorize and AuthorizeCached.
+  static Result<std::shared_ptr<const ProjectContext>> CheckSecret(
+      Result<std::shared_ptr<const ProjectContext>> ctx, std::string_view secret);
 
   SessionStore& store_;
   const MasterKey& master_key_;
   const Clock& clock_;
   std::mutex mu_;
   StringMap<std::shared_ptr<const ProjectContext>> projects_;  // GUARDED_BY(mu_)
-  std::int64_t seen_version_ = -1;                             // GUARDED_BY(mu_)
-  std::uint64_t next_generation_ = 1;                          // GUARDED_BY(mu_)
+  StringMap<bool> unknown_;                                    // GUARDED_BY(mu_)
+  // Moves whenever unknown_ is cleared: a store read that began before must not add to it.
+  std::uint64_t unknown_epoch_ = 0;    // GUARDED_BY(mu_)
+  std::int64_t seen_version_ = -1;     // GUARDED_BY(mu_)
+  std::uint64_t next_generation_ = 1;  // GUARDED_BY(mu_)
 };
 
 // Administrative operations shared by the CLI and tests.

@@ -19,8 +19,12 @@ struct ServiceOptions {
   // younger than this, instead of signing a new one (docs/api.md, "JWT reuse"). 0 mints on every
   // call. Default: 5 s.
   Seconds jwt_reuse{5};
-  std::size_t session_cache_capacity = 200000;  // Default: 200 000 sessions.
-  std::size_t user_cache_capacity = 100000;     // Default: 100 000 users.
+  // A session JWT whose `iat` is older than this is not refreshed (kJwtExpired): a JWT that
+  // leaked into a log stops being a way into its session after this long, while the session
+  // token keeps working. 0: no limit, as Stytch. Default: 0.
+  Seconds max_refresh_age{0};
+  std::size_t session_cache_capacity = 200000;  // 0 caches none. Default: 200 000 sessions.
+  std::size_t user_cache_capacity = 100000;     // 0 caches none. Default: 100 000 users.
 };
 
 struct ServiceContext {

@@ -123,6 +123,12 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindByJwt(
     return checked.status();
   }
   const VerifiedJwt& verified = *checked;
+  if (ctx_.options.max_refresh_age.count() > 0 &&
+      ToUnixSeconds(ctx_.clock.Now()) - verified.issued_at > ctx_.options.max_refresh_age.count()) {
+    return Error(ErrorCode::kJwtExpired,
+                 "session_jwt is older than this server's maximum refresh age; authenticate with "
+                 "the session token instead.");
+  }
   // Only the session id is needed: the stored session, not the JWT, is the truth about it.
   const auto claim = verified.claims.find(kSessionClaimName);
   const boost::json::value* id = nullptr;
@@ -286,7 +292,8 @@ Result<SessionResult> SessionService::Create(const ProjectContext& project,
                                              std::shared_ptr<const CachedUser> user,
                                              boost::json::object factor,
                                              const SessionOptions& options,
-                                             const SessionAttributes& attributes, TimePoint now) {
+                                             const SessionAttributes& attributes, TimePoint now,
+                                             std::uint64_t epoch) {
   TESSERA_RETURN_IF_ERROR(ValidateSessionOptions(options));
   if (!options.duration_minutes) {
     return Error(ErrorCode::kInternal, "a session needs a duration");
@@ -309,7 +316,6 @@ Result<SessionResult> SessionService::Create(const ProjectContext& project,
   if (options.custom_claims) {
     TESSERA_ASSIGN_OR_RETURN(r.custom_claims, MergeCustomClaims({}, *options.custom_claims));
   }
-  const std::uint64_t epoch = ctx_.sessions.epoch();
   TESSERA_RETURN_IF_ERROR(ctx_.store.CreateSession(r));
   auto entry = MakeCachedSession(std::move(r), std::move(user));
   {

@@ -53,11 +53,15 @@ class SessionService {
   Result<SessionResult> AuthenticateJwt(const ProjectContext& project, std::string_view jwt,
                                         const SessionOptions& options, TimePoint now);
 
-  // A new session for `user` with one factor. REQUIRES: options.duration_minutes is set and valid.
+  // A new session for `user` with one factor. `epoch` is the session cache's epoch read before
+  // `user` was loaded (SessionCache::epoch()): when the user changed or was deleted since, the
+  // new session is not cached (the store refuses it outright when the user is gone:
+  // kUserNotFound), so a stale snapshot of the user never outlives the change.
+  // REQUIRES: options.duration_minutes is set and valid.
   Result<SessionResult> Create(const ProjectContext& project,
                                std::shared_ptr<const CachedUser> user, boost::json::object factor,
                                const SessionOptions& options, const SessionAttributes& attributes,
-                               TimePoint now);
+                               TimePoint now, std::uint64_t epoch);
 
   // Adds (or refreshes, by type and delivery method) a factor on an existing session of `user`,
   // found by token or JWT; extends and merges claims as AuthenticateToken does.

@@ -161,6 +161,9 @@ Result<std::shared_ptr<const CachedUser>> UserService::Modify(
     const ProjectContext& project, std::string_view user_id, TimePoint now,
     const std::function<Status(User&)>& mutate) {
   const std::string& pid = project.project.project_id;
+  // As in LoadUser: an id no store can hold names no user, and must not reach a store that would
+  // alter it (PostgreSQL refuses invalid UTF-8 and truncates at NUL).
+  if (!IsStorableText(user_id)) return Error(ErrorCode::kUserNotFound, "User could not be found.");
   for (int attempt = 0;; ++attempt) {
     TESSERA_ASSIGN_OR_RETURN(std::optional<User> user, ctx_.store.GetUser(pid, user_id));
     if (!user) return Error(ErrorCode::kUserNotFound, "User could not be found.");
@@ -192,9 +195,12 @@ Status UserService::Delete(const ProjectContext& project, std::string_view user_
   TESSERA_ASSIGN_OR_RETURN(auto user, LoadUser(ctx_, pid, user_id));
   TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> revoked,
                            ctx_.store.DeleteUser(pid, user->user.user_id, now));
-  for (const auto& sid : revoked) ctx_.sessions.EvictSession(pid, sid);
-  ctx_.sessions.EvictUser(pid, user->user.user_id);
+  // The user first: a login that reads it from the cache after this point misses and finds no
+  // user; one that read it before has an older session-cache epoch, so what it creates is
+  // neither cached (the epoch moved) nor stored (the store refuses a session of a missing user).
   ctx_.users.Evict(pid, user->user.user_id);
+  ctx_.sessions.EvictUser(pid, user->user.user_id);
+  for (const auto& sid : revoked) ctx_.sessions.EvictSession(pid, sid);
   return Status::Ok();
 }
 
