@@ -1,0 +1,78 @@
+// The project family of the store: projects, their settings, their signing keys, and the
+// configuration version that tells pollers when any of those changed.
+//
+// Every method follows the contract shared by all store methods (tessera/store/store.h):
+// thread-safe, durable when OK, atomic, per-project scope, second-precision time,
+// kStoreUnavailable / kStoreCorrupt besides the codes listed here.
+#ifndef TESSERA_STORE_PROJECT_STORE_H_
+#define TESSERA_STORE_PROJECT_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/clock.h"
+#include "tessera/result.h"
+#include "tessera/token/key_ring.h"
+#include "tessera/token/keys.h"
+
+namespace tessera {
+
+// --- Records ----------------------------------------------------------------------------------
+
+enum class PasswordPolicy {
+  kZxcvbn,  // zxcvbn estimate; valid at score >= 3 (Stytch's default).
+  kLuds,    // Minimum length and number of character classes.
+};
+
+// Per-project settings, stored as JSON with the project. Defaults are Stytch's behaviour.
+struct ProjectSettings {
+  PasswordPolicy password_policy = PasswordPolicy::kZxcvbn;
+  int luds_min_length = 8;      // Default: 8 characters (LUDS only).
+  int luds_min_complexity = 4;  // Default: all 4 of lower, upper, digit, symbol (LUDS only).
+  // When true, passwords/authenticate answers an unknown email exactly like a wrong password, after
+  // the same hashing work, so accounts cannot be enumerated. Default: false (`email_not_found`).
+  bool enumeration_protection = false;
+  int lock_threshold = 10;      // Failed password attempts before a lock. Default: 10.
+  Seconds lock_window{3600};    // Failures older than this are forgotten. Default: 1 h.
+  Seconds lock_duration{3600};  // How long a lock lasts. Default: 1 h.
+  JwtAlgorithm jwt_algorithm = JwtAlgorithm::kRS256;  // Algorithm of new signing keys.
+};
+
+struct Project {
+  std::string project_id;  // "project-test-<uuid>" / "project-live-<uuid>"
+  std::string name;
+  bool live = false;
+  std::string
+      secret_digest;  // SHA-256 of the secret (32 bytes); the secret itself is never stored.
+  ProjectSettings settings;
+  TimePoint created_at;
+};
+
+// --- The interface ----------------------------------------------------------------------------
+
+class ProjectStore {
+ public:
+  virtual ~ProjectStore() = default;
+
+  // Creates a project with its initial key ring. kInvalidArgument if the id exists.
+  virtual Status CreateProject(const Project& project, const std::vector<KeyRecord>& keys) = 0;
+  virtual Result<std::optional<Project>> GetProject(std::string_view project_id) = 0;
+  virtual Result<std::vector<Project>> ListProjects() = 0;
+  // Replaces the stored settings of a project. kProjectNotFound.
+  virtual Status UpdateProjectSettings(std::string_view project_id,
+                                       const ProjectSettings& settings) = 0;
+
+  virtual Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) = 0;
+  // Writes `records` (insert or update by kid) in one transaction, and bumps the key version.
+  virtual Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) = 0;
+  // A number that changes whenever any project's keys or settings change: pollers reload when it
+  // differs from what they last saw.
+  virtual Result<std::int64_t> ConfigVersion() = 0;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_STORE_PROJECT_STORE_H_

@@ -1,0 +1,198 @@
+// The project family on PostgreSQL: projects, their signing keys and the configuration version,
+// plus the store-wide metadata table (which holds that version).
+#include "store/postgres/postgres_store_impl.h"
+// ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
+
+#include <string>
+#include <utility>
+
+#include "store/records_json.h"
+
+namespace tessera {
+namespace {
+
+using pg::Connection;
+using pg::Rows;
+
+Result<KeyRecord> KeyFromRow(const Rows& r, int i) {
+  KeyRecord k;
+  k.kid = r.Text(i, 0);
+  k.project_id = r.Text(i, 1);
+  const auto alg = AlgorithmFromName(r.Text(i, 2));
+  const auto state = KeyStateFromName(r.Text(i, 3));
+  if (!alg || !state) return Error(ErrorCode::kStoreCorrupt, "stored signing key is not valid");
+  k.alg = *alg;
+  k.state = *state;
+  k.created_at = r.Time(i, 4);
+  k.activated_at = r.OptTime(i, 5);
+  k.retired_at = r.OptTime(i, 6);
+  k.certificate_der = r.Bytea(i, 7);
+  k.sealed_private_key = r.Bytea(i, 8);
+  return k;
+}
+
+Result<Project> ProjectFromRow(const Rows& r, int i) {
+  Project p;
+  p.project_id = r.Text(i, 0);
+  p.name = r.Text(i, 1);
+  p.live = r.Bool(i, 2);
+  p.secret_digest = r.Bytea(i, 3);
+  TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(r.Text(i, 4)));
+  p.created_at = r.Time(i, 5);
+  return p;
+}
+
+Status UpsertKeys(Connection& c, const std::vector<KeyRecord>& keys) {
+  for (const auto& k : keys) {
+    TESSERA_RETURN_IF_ERROR(c.Exec(
+        "upsert_key",
+        "INSERT INTO signing_keys(kid, project_id, alg, state, created_at, activated_at, "
+        "retired_at, certificate, sealed_private_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9) ON CONFLICT (kid) DO UPDATE SET state = excluded.state, activated_at = "
+        "excluded.activated_at, retired_at = excluded.retired_at WHERE signing_keys.project_id "
+        "= excluded.project_id",
+        {pg::Text(k.kid), pg::Text(k.project_id), pg::Text(AlgorithmName(k.alg)),
+         pg::Text(KeyStateName(k.state)), pg::Time(k.created_at), pg::OptTime(k.activated_at),
+         pg::OptTime(k.retired_at), pg::Bytea(k.certificate_der),
+         pg::Bytea(k.sealed_private_key)}));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// --- Store metadata ----------------------------------------------------------------------------
+
+Result<std::optional<std::string>> PostgresStore::GetMeta(std::string_view key) {
+  return Read([&](Connection& c) -> Result<std::optional<std::string>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("get_meta", "SELECT value FROM meta WHERE key = $1", {pg::Text(key)}));
+    if (r.size() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(r.Text(0, 0)));
+  });
+}
+
+Result<std::string> PostgresStore::PutMetaIfAbsent(std::string_view key, std::string_view value) {
+  return Write([&](Connection& c) -> Result<std::string> {
+    TESSERA_RETURN_IF_ERROR(c.Exec("put_meta",
+                                   "INSERT INTO meta(key, value) VALUES ($1, $2) "
+                                   "ON CONFLICT (key) DO NOTHING",
+                                   {pg::Text(key), pg::Text(value)}));
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("get_meta", "SELECT value FROM meta WHERE key = $1", {pg::Text(key)}));
+    if (r.size() == 0) return Error(ErrorCode::kStoreCorrupt, "meta row vanished");
+    return std::string(r.Text(0, 0));
+  });
+}
+
+// --- Projects and keys -------------------------------------------------------------------------
+
+Status PostgresStore::CreateProject(const Project& p, const std::vector<KeyRecord>& keys) {
+  return Write([&](Connection& c) -> Status {
+    auto inserted = c.Exec(
+        "create_project",
+        "INSERT INTO projects(project_id, name, live, secret_digest, settings, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        {pg::Text(p.project_id), pg::Text(p.name), pg::Bool(p.live), pg::Bytea(p.secret_digest),
+         pg::Text(SettingsToJson(p.settings)), pg::Time(p.created_at)});
+    if (!inserted.ok()) {
+      if (inserted.status().code() == ErrorCode::kStoreConflict) {
+        return Error(ErrorCode::kInvalidArgument, "project id already exists");
+      }
+      return inserted.status();
+    }
+    TESSERA_RETURN_IF_ERROR(UpsertKeys(c, keys));
+    return BumpConfig(c, p.project_id);
+  });
+}
+
+Result<std::optional<Project>> PostgresStore::GetProject(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<std::optional<Project>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("get_project",
+                       "SELECT project_id, name, live, secret_digest, settings, created_at FROM "
+                       "projects WHERE project_id = $1",
+                       {pg::Text(project_id)}));
+    if (r.size() == 0) return std::optional<Project>();
+    TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(r, 0));
+    return std::optional<Project>(std::move(p));
+  });
+}
+
+Result<std::vector<Project>> PostgresStore::ListProjects() {
+  return Read([&](Connection& c) -> Result<std::vector<Project>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("list_projects",
+                       "SELECT project_id, name, live, secret_digest, settings, created_at FROM "
+                       "projects ORDER BY created_at, project_id",
+                       {}));
+    std::vector<Project> out;
+    for (int i = 0; i < r.size(); ++i) {
+      TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(r, i));
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+Status PostgresStore::UpdateProjectSettings(std::string_view project_id,
+                                            const ProjectSettings& settings) {
+  return Write([&](Connection& c) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(Rows r,
+                             c.Exec("update_settings",
+                                    "UPDATE projects SET settings = $1 WHERE project_id "
+                                    "= $2 RETURNING project_id",
+                                    {pg::Text(SettingsToJson(settings)), pg::Text(project_id)}));
+    if (r.size() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
+    return BumpConfig(c, project_id);
+  });
+}
+
+Result<std::vector<KeyRecord>> PostgresStore::ListKeys(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<std::vector<KeyRecord>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("list_keys",
+                       "SELECT kid, project_id, alg, state, created_at, activated_at, "
+                       "retired_at, certificate, sealed_private_key FROM signing_keys WHERE "
+                       "project_id = $1 ORDER BY created_at, kid",
+                       {pg::Text(project_id)}));
+    std::vector<KeyRecord> out;
+    for (int i = 0; i < r.size(); ++i) {
+      TESSERA_ASSIGN_OR_RETURN(KeyRecord k, KeyFromRow(r, i));
+      out.push_back(std::move(k));
+    }
+    return out;
+  });
+}
+
+Status PostgresStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) {
+  for (const auto& r : records) {
+    if (r.project_id != project_id) {
+      return Error(ErrorCode::kInvalidArgument, "key belongs to another project");
+    }
+  }
+  return Write([&](Connection& c) -> Status {
+    TESSERA_RETURN_IF_ERROR(UpsertKeys(c, records));
+    return BumpConfig(c, project_id);
+  });
+}
+
+Result<std::int64_t> PostgresStore::ConfigVersion() {
+  return Read([&](Connection& c) -> Result<std::int64_t> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("config_version",
+                       "SELECT value::bigint FROM meta WHERE key = 'config_version'", {}));
+    if (r.size() == 0) return Error(ErrorCode::kStoreCorrupt, "config version missing");
+    return r.Int(0, 0);
+  });
+}
+
+Status PostgresStore::BumpConfig(Connection& c, std::string_view project_id) {
+  TESSERA_RETURN_IF_ERROR(c.Exec("bump_config",
+                                 "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = "
+                                 "'config_version'",
+                                 {}));
+  return Notify(c, "c|" + std::string(project_id));
+}
+
+}  // namespace tessera

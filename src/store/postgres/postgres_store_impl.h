@@ -1,0 +1,143 @@
+// The PostgreSQL store's class, shared by the files that implement it, one per record family:
+//   postgres_schema.cc    opening, migrations, Ping, OpenPostgresStore
+//   postgres_changes.cc   LISTEN/NOTIFY: telling every node about changes
+//   postgres_projects.cc  store metadata, projects, signing keys, the configuration version
+//   postgres_users.cc     users, their emails and phones, user search
+//   postgres_sessions.cc  sessions, touches, revocations, expiry
+// A new record family adds its methods to the interface, its tables as a new migration in
+// postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
+// use tessera/store/postgres_store.h.
+#ifndef TESSERA_STORE_POSTGRES_POSTGRES_STORE_IMPL_H_
+#define TESSERA_STORE_POSTGRES_POSTGRES_STORE_IMPL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "store/postgres/pg.h"
+#include "tessera/result.h"
+#include "tessera/store/postgres_store.h"
+#include "tessera/store/store.h"
+
+namespace tessera {
+
+class PostgresStore final : public SessionStore {
+ public:
+  explicit PostgresStore(PostgresOptions options)
+      : options_(std::move(options)),
+        pool_({options_.url, options_.pool_size, options_.statement_timeout_ms,
+               options_.acquire_timeout_ms}) {}
+
+  ~PostgresStore() override { StopListener(); }
+
+  // Migrates the schema (under an advisory lock, so nodes may start together).
+  Status Open();
+
+  bool shared() const override { return true; }
+
+  Status Ping() override;
+
+  // --- Changes between nodes (postgres_changes.cc) ---------------------------------------------
+  void SetChangeListener(std::function<void(const StoreChange&)> listener) override;
+
+  // --- Store metadata (postgres_projects.cc) ---------------------------------------------------
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override;
+  Result<std::string> PutMetaIfAbsent(std::string_view key, std::string_view value) override;
+
+  // --- Projects and keys (postgres_projects.cc) -----------------------------------------------
+  Status CreateProject(const Project& p, const std::vector<KeyRecord>& keys) override;
+  Result<std::optional<Project>> GetProject(std::string_view project_id) override;
+  Result<std::vector<Project>> ListProjects() override;
+  Status UpdateProjectSettings(std::string_view project_id,
+                               const ProjectSettings& settings) override;
+  Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override;
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override;
+  Result<std::int64_t> ConfigVersion() override;
+
+  // --- Users (postgres_users.cc) --------------------------------------------------------------
+  Status CreateUser(const User& u) override;
+  Result<std::optional<User>> GetUser(std::string_view project_id,
+                                      std::string_view user_id) override;
+  Result<std::optional<User>> GetUserByEmail(std::string_view project_id,
+                                             std::string_view email) override;
+  Status UpdateUser(const User& u) override;
+  Result<std::vector<std::string>> DeleteUser(std::string_view project_id, std::string_view user_id,
+                                              TimePoint now) override;
+  Result<UserPage> SearchUsers(std::string_view project_id, const UserQuery& query,
+                               const std::optional<UserCursor>& after, int limit) override;
+
+  // --- Sessions (postgres_sessions.cc) --------------------------------------------------------
+  Status CreateSession(const SessionRecord& s) override;
+  Result<std::optional<SessionRecord>> GetSessionByToken(std::string_view project_id,
+                                                         const TokenDigest& digest) override;
+  Result<std::optional<SessionRecord>> GetSession(std::string_view project_id,
+                                                  std::string_view session_id) override;
+  Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view project_id,
+                                                      std::string_view session_id) override;
+  Result<std::vector<SessionRecord>> ListSessions(std::string_view project_id,
+                                                  std::string_view user_id, TimePoint now) override;
+  Result<std::int64_t> UpdateSession(const SessionRecord& s) override;
+  Status TouchSessions(const std::vector<SessionTouch>& touches) override;
+  Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
+                             TimePoint now) override;
+  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override;
+  Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override;
+
+ private:
+  template <typename F>
+  auto Read(F&& f) -> decltype(f(std::declval<pg::Connection&>())) {
+    TESSERA_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+    return f(*lease);
+  }
+
+  // BEGIN ... COMMIT on one pooled connection; ROLLBACK on any error. A failed COMMIT is an
+  // error: the caller must not acknowledge what may not be durable.
+  template <typename F>
+  auto Write(F&& f) -> decltype(f(std::declval<pg::Connection&>())) {
+    TESSERA_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+    TESSERA_RETURN_IF_ERROR(lease->Simple("BEGIN"));
+    auto result = f(*lease);
+    if (!internal::AsStatus(result).ok()) {
+      lease->Simple("ROLLBACK").IgnoreError();
+      return result;
+    }
+    TESSERA_RETURN_IF_ERROR(lease->Simple("COMMIT"));
+    return result;
+  }
+
+  // Brings the schema to the version this binary knows (postgres_schema.cc).
+  Status Migrate(pg::Connection& c);
+
+  // Queues a change notice for every node; PostgreSQL delivers it when the caller's transaction
+  // commits, and drops it on rollback (postgres_changes.cc).
+  static Status Notify(pg::Connection& c, const std::string& payload);
+  // Bumps config_version and tells the nodes that `project_id`'s configuration changed
+  // (postgres_projects.cc).
+  static Status BumpConfig(pg::Connection& c, std::string_view project_id);
+  // Appends a revocation event and tells the nodes, inside the caller's write transaction (which
+  // has deleted the session). Shared by RevokeSession and DeleteUser (postgres_sessions.cc).
+  static Status RecordRevocation(pg::Connection& c, std::string_view project_id,
+                                 std::string_view session_id, std::string_view user_id,
+                                 TimePoint now);
+
+  // The listener thread (postgres_changes.cc).
+  void Listen();
+  void StopListener();
+  void Deliver(std::string_view payload);
+
+  PostgresOptions options_;
+  pg::Pool pool_;
+  std::function<void(const StoreChange&)> on_change_;
+  std::atomic<bool> stop_{false};
+  std::thread listener_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_STORE_POSTGRES_POSTGRES_STORE_IMPL_H_

@@ -1,0 +1,214 @@
+// The project family on SQLite: projects, their signing keys and the configuration version, plus
+// the store-wide metadata table (which holds that version).
+#include "store/sqlite/sqlite_store_impl.h"
+// ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
+
+#include <string>
+#include <utility>
+
+#include "store/records_json.h"
+
+namespace tessera {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+Status BumpConfigVersion(Connection& c) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Statement st, c.Prepare("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+                              "WHERE key = 'config_version'"));
+  return st.Run();
+}
+
+Result<KeyRecord> KeyFromRow(const Statement& st) {
+  KeyRecord r;
+  r.kid = st.Text(0);
+  r.project_id = st.Text(1);
+  const auto alg = AlgorithmFromName(st.Text(2));
+  const auto state = KeyStateFromName(st.Text(3));
+  if (!alg || !state) return Error(ErrorCode::kStoreCorrupt, "stored signing key is not valid");
+  r.alg = *alg;
+  r.state = *state;
+  r.created_at = st.Time(4);
+  r.activated_at = st.OptTime(5);
+  r.retired_at = st.OptTime(6);
+  r.certificate_der = st.Blob(7);
+  r.sealed_private_key = st.Blob(8);
+  return r;
+}
+
+Result<Project> ProjectFromRow(const Statement& st) {
+  Project p;
+  p.project_id = st.Text(0);
+  p.name = st.Text(1);
+  p.live = st.Int(2) != 0;
+  p.secret_digest = st.Blob(3);
+  TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(st.Text(4)));
+  p.created_at = st.Time(5);
+  return p;
+}
+
+Status UpsertKeys(Connection& c, const std::vector<KeyRecord>& keys) {
+  for (const auto& r : keys) {
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("INSERT INTO signing_keys(kid, project_id, alg, state, created_at, "
+                                "activated_at, retired_at, certificate, sealed_private_key) VALUES "
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(kid) DO UPDATE SET "
+                                "state = excluded.state, activated_at = excluded.activated_at, "
+                                "retired_at = excluded.retired_at WHERE signing_keys.project_id = "
+                                "excluded.project_id"));
+    st.Bind(1, r.kid)
+        .Bind(2, r.project_id)
+        .Bind(3, AlgorithmName(r.alg))
+        .Bind(4, KeyStateName(r.state))
+        .Bind(5, r.created_at)
+        .Bind(6, r.activated_at)
+        .Bind(7, r.retired_at)
+        .BindBlob(8, r.certificate_der)
+        .BindBlob(9, r.sealed_private_key);
+    TESSERA_RETURN_IF_ERROR(st.Run());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// --- Store metadata ----------------------------------------------------------------------------
+
+Result<std::optional<std::string>> SqliteStore::GetMeta(std::string_view key) {
+  return Read([&](Connection& c) -> Result<std::optional<std::string>> {
+    TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT value FROM meta WHERE key = ?"));
+    st.Bind(1, key);
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(st.Text(0)));
+  });
+}
+
+Result<std::string> SqliteStore::PutMetaIfAbsent(std::string_view key, std::string_view value) {
+  return Write([&](Connection& c) -> Result<std::string> {
+    {
+      TESSERA_ASSIGN_OR_RETURN(Statement st,
+                               c.Prepare("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)"));
+      st.Bind(1, key).Bind(2, value);
+      TESSERA_RETURN_IF_ERROR(st.Run());
+    }
+    TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT value FROM meta WHERE key = ?"));
+    st.Bind(1, key);
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Error(ErrorCode::kStoreCorrupt, "meta row vanished");
+    return std::string(st.Text(0));
+  });
+}
+
+// --- Projects and keys -------------------------------------------------------------------------
+
+Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>& keys) {
+  return Write([&](Connection& c) -> Status {
+    {
+      TESSERA_ASSIGN_OR_RETURN(Statement st,
+                               c.Prepare("SELECT 1 FROM projects WHERE project_id = ?"));
+      st.Bind(1, p.project_id);
+      TESSERA_ASSIGN_OR_RETURN(bool exists, st.Step());
+      if (exists) return Error(ErrorCode::kInvalidArgument, "project id already exists");
+    }
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare("INSERT INTO projects(project_id, name, live, secret_digest, "
+                                "settings, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    st.Bind(1, p.project_id)
+        .Bind(2, p.name)
+        .Bind(3, std::int64_t{p.live})
+        .BindBlob(4, p.secret_digest)
+        .Bind(5, SettingsToJson(p.settings))
+        .Bind(6, p.created_at);
+    TESSERA_RETURN_IF_ERROR(st.Run());
+    TESSERA_RETURN_IF_ERROR(UpsertKeys(c, keys));
+    return BumpConfigVersion(c);
+  });
+}
+
+Result<std::optional<Project>> SqliteStore::GetProject(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<std::optional<Project>> {
+    TESSERA_ASSIGN_OR_RETURN(Statement st,
+                             c.Prepare("SELECT project_id, name, live, secret_digest, settings, "
+                                       "created_at FROM projects WHERE project_id = ?"));
+    st.Bind(1, project_id);
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return std::optional<Project>();
+    TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(st));
+    return std::optional<Project>(std::move(p));
+  });
+}
+
+Result<std::vector<Project>> SqliteStore::ListProjects() {
+  return Read([&](Connection& c) -> Result<std::vector<Project>> {
+    TESSERA_ASSIGN_OR_RETURN(Statement st,
+                             c.Prepare("SELECT project_id, name, live, secret_digest, settings, "
+                                       "created_at FROM projects ORDER BY created_at, project_id"));
+    std::vector<Project> out;
+    for (;;) {
+      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(st));
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+Status SqliteStore::UpdateProjectSettings(std::string_view project_id,
+                                          const ProjectSettings& settings) {
+  return Write([&](Connection& c) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(Statement st,
+                             c.Prepare("UPDATE projects SET settings = ? WHERE project_id = ?"));
+    st.Bind(1, SettingsToJson(settings)).Bind(2, project_id);
+    TESSERA_RETURN_IF_ERROR(st.Run());
+    if (st.changes() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
+    return BumpConfigVersion(c);
+  });
+}
+
+Result<std::vector<KeyRecord>> SqliteStore::ListKeys(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<std::vector<KeyRecord>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT kid, project_id, alg, state, created_at, activated_at, retired_at, "
+                  "certificate, sealed_private_key FROM signing_keys WHERE project_id = ? "
+                  "ORDER BY created_at, kid"));
+    st.Bind(1, project_id);
+    std::vector<KeyRecord> out;
+    for (;;) {
+      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      TESSERA_ASSIGN_OR_RETURN(KeyRecord r, KeyFromRow(st));
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+Status SqliteStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) {
+  for (const auto& r : records) {
+    if (r.project_id != project_id) {
+      return Error(ErrorCode::kInvalidArgument, "key belongs to another project");
+    }
+  }
+  return Write([&](Connection& c) -> Status {
+    TESSERA_RETURN_IF_ERROR(UpsertKeys(c, records));
+    return BumpConfigVersion(c);
+  });
+}
+
+Result<std::int64_t> SqliteStore::ConfigVersion() {
+  return Read([&](Connection& c) -> Result<std::int64_t> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'config_version'"));
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Error(ErrorCode::kStoreCorrupt, "config version missing");
+    return st.Int(0);
+  });
+}
+
+}  // namespace tessera

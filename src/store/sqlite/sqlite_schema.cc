@@ -1,0 +1,193 @@
+// Opening the SQLite database and bringing its schema up to date. The schema is versioned as a
+// whole: PRAGMA user_version counts the migrations below that have run, whichever record family
+// each one serves.
+#include "store/sqlite/sqlite_store_impl.h"
+// ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+namespace tessera {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// Schema migrations, applied in order; PRAGMA user_version records how many have run. Never edit
+// a migration that has shipped: append a new one.
+constexpr const char* kMigrations[] = {
+    // 1: initial schema.
+    R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE projects (
+  project_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  live INTEGER NOT NULL,
+  secret_digest BLOB NOT NULL,
+  settings TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  alg TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  activated_at INTEGER,
+  retired_at INTEGER,
+  certificate BLOB NOT NULL,
+  sealed_private_key BLOB NOT NULL
+);
+CREATE INDEX signing_keys_by_project ON signing_keys(project_id);
+CREATE TABLE users (
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  user_id TEXT NOT NULL,
+  external_id TEXT,
+  status TEXT NOT NULL,
+  first_name TEXT NOT NULL,
+  middle_name TEXT NOT NULL,
+  last_name TEXT NOT NULL,
+  trusted_metadata TEXT NOT NULL,
+  untrusted_metadata TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  password_id TEXT,
+  password_hash TEXT,
+  password_requires_reset INTEGER NOT NULL DEFAULT 0,
+  password_created_at INTEGER,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  first_failed_at INTEGER,
+  locked_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (project_id, user_id)
+);
+CREATE UNIQUE INDEX users_by_external_id ON users(project_id, external_id)
+  WHERE external_id IS NOT NULL;
+CREATE INDEX users_by_created ON users(project_id, created_at, user_id);
+CREATE TABLE user_emails (
+  project_id TEXT NOT NULL,
+  email_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  email_normalized TEXT NOT NULL,
+  verified INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (project_id, email_id),
+  FOREIGN KEY (project_id, user_id) REFERENCES users(project_id, user_id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX user_emails_unique ON user_emails(project_id, email_normalized);
+CREATE INDEX user_emails_by_user ON user_emails(project_id, user_id);
+CREATE TABLE user_phones (
+  project_id TEXT NOT NULL,
+  phone_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  phone_number TEXT NOT NULL,
+  verified INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (project_id, phone_id),
+  FOREIGN KEY (project_id, user_id) REFERENCES users(project_id, user_id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX user_phones_unique ON user_phones(project_id, phone_number);
+CREATE INDEX user_phones_by_user ON user_phones(project_id, user_id);
+CREATE TABLE sessions (
+  project_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  token_digest BLOB NOT NULL UNIQUE,
+  token_sealed BLOB NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_accessed_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ip_address TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  factors TEXT NOT NULL,
+  custom_claims TEXT NOT NULL,
+  PRIMARY KEY (project_id, session_id)
+);
+CREATE INDEX sessions_by_user ON sessions(project_id, user_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE revocations (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL
+);
+INSERT INTO meta(key, value) VALUES ('config_version', '1');
+)sql",
+    // 2: session versions, so nodes sharing a store can tell a changed session from its cache.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+}  // namespace
+
+Status SqliteStore::Open() {
+  TESSERA_ASSIGN_OR_RETURN(writer_, Connection::Open(options_.path, options_.busy_timeout_ms,
+                                                     /*read_only=*/false));
+  // WAL: readers never block the writer or each other. FULL: the WAL is fsynced at every
+  // commit, so an acknowledged write survives a power cut, not only a process crash.
+  TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA journal_mode=WAL"));
+  TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
+  TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA foreign_keys=ON"));
+  TESSERA_RETURN_IF_ERROR(Migrate());
+  for (int i = 0; i < std::max(1, options_.read_connections); ++i) {
+    TESSERA_ASSIGN_OR_RETURN(auto reader,
+                             Connection::Open(options_.path, options_.busy_timeout_ms, true));
+    TESSERA_RETURN_IF_ERROR(reader->Exec("PRAGMA foreign_keys=ON"));
+    readers_.push_back(std::move(reader));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Migrate() {
+  TESSERA_ASSIGN_OR_RETURN(Statement st, writer_->Prepare("PRAGMA user_version"));
+  TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+  const int version = row ? static_cast<int>(st.Int(0)) : 0;
+  if (version > kSchemaVersion) {
+    return Error(ErrorCode::kStoreCorrupt, "database schema version " + std::to_string(version) +
+                                               " is newer than this Tessera understands (" +
+                                               std::to_string(kSchemaVersion) + ")");
+  }
+  if (version == 0) {
+    // A non-empty database at version 0 is not ours.
+    TESSERA_ASSIGN_OR_RETURN(Statement tables,
+                             writer_->Prepare("SELECT COUNT(*) FROM sqlite_master"));
+    TESSERA_ASSIGN_OR_RETURN(bool r, tables.Step());
+    if (r && tables.Int(0) > 0) {
+      return Error(ErrorCode::kStoreCorrupt, "the file is a SQLite database not made by Tessera");
+    }
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction txn(*writer_);
+    TESSERA_RETURN_IF_ERROR(txn.Begin());
+    TESSERA_RETURN_IF_ERROR(writer_->Exec(kMigrations[v]));
+    const std::string set = "PRAGMA user_version = " + std::to_string(v + 1);
+    TESSERA_RETURN_IF_ERROR(writer_->Exec(set.c_str()));
+    TESSERA_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::Ping() {
+  return Read([](Connection& c) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT 1"));
+    return st.Step().status();
+  });
+}
+
+Result<std::unique_ptr<SessionStore>> OpenSqliteStore(const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>(options);
+  TESSERA_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<SessionStore>(std::move(store));
+}
+
+}  // namespace tessera

@@ -1,0 +1,126 @@
+// The SQLite store's class, shared by the files that implement it, one per record family:
+//   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
+//   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
+//   sqlite_users.cc     users, their emails and phones, user search
+//   sqlite_sessions.cc  sessions, touches, revocations, expiry
+// A new record family adds its methods to the interface, its tables as a new migration in
+// sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
+// tessera/store/sqlite_store.h.
+#ifndef TESSERA_STORE_SQLITE_SQLITE_STORE_IMPL_H_
+#define TESSERA_STORE_SQLITE_SQLITE_STORE_IMPL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+#include "tessera/result.h"
+#include "tessera/store/sqlite_store.h"
+#include "tessera/store/store.h"
+
+namespace tessera {
+
+class SqliteStore final : public SessionStore {
+ public:
+  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+
+  // Opens the writer, migrates the schema, then opens the readers.
+  Status Open();
+
+  Status Ping() override;
+
+  // --- Store metadata (sqlite_projects.cc) -----------------------------------------------------
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override;
+  Result<std::string> PutMetaIfAbsent(std::string_view key, std::string_view value) override;
+
+  // --- Projects and keys (sqlite_projects.cc) -------------------------------------------------
+  Status CreateProject(const Project& p, const std::vector<KeyRecord>& keys) override;
+  Result<std::optional<Project>> GetProject(std::string_view project_id) override;
+  Result<std::vector<Project>> ListProjects() override;
+  Status UpdateProjectSettings(std::string_view project_id,
+                               const ProjectSettings& settings) override;
+  Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override;
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override;
+  Result<std::int64_t> ConfigVersion() override;
+
+  // --- Users (sqlite_users.cc) ----------------------------------------------------------------
+  Status CreateUser(const User& u) override;
+  Result<std::optional<User>> GetUser(std::string_view project_id,
+                                      std::string_view user_id) override;
+  Result<std::optional<User>> GetUserByEmail(std::string_view project_id,
+                                             std::string_view email) override;
+  Status UpdateUser(const User& u) override;
+  Result<std::vector<std::string>> DeleteUser(std::string_view project_id, std::string_view user_id,
+                                              TimePoint now) override;
+  Result<UserPage> SearchUsers(std::string_view project_id, const UserQuery& query,
+                               const std::optional<UserCursor>& after, int limit) override;
+
+  // --- Sessions (sqlite_sessions.cc) ----------------------------------------------------------
+  Status CreateSession(const SessionRecord& s) override;
+  Result<std::optional<SessionRecord>> GetSessionByToken(std::string_view project_id,
+                                                         const TokenDigest& digest) override;
+  Result<std::optional<SessionRecord>> GetSession(std::string_view project_id,
+                                                  std::string_view session_id) override;
+  Result<std::vector<SessionRecord>> ListSessions(std::string_view project_id,
+                                                  std::string_view user_id, TimePoint now) override;
+  Result<std::optional<SessionStamp>> GetSessionStamp(std::string_view project_id,
+                                                      std::string_view session_id) override;
+  Result<std::int64_t> UpdateSession(const SessionRecord& s) override;
+  Status TouchSessions(const std::vector<SessionTouch>& touches) override;
+  Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
+                             TimePoint now) override;
+  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override;
+  Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override;
+
+ private:
+  // Runs `f` on the writer connection inside BEGIN IMMEDIATE ... COMMIT.
+  template <typename F>
+  auto Write(F&& f) -> decltype(f(std::declval<sqlite::Connection&>())) {
+    std::lock_guard lock(writer_->mu);
+    sqlite::Transaction txn(*writer_);
+    TESSERA_RETURN_IF_ERROR(txn.Begin());
+    auto result = f(*writer_);
+    if (!internal::AsStatus(result).ok()) return result;
+    TESSERA_RETURN_IF_ERROR(txn.Commit());
+    return result;
+  }
+
+  // Runs `f` on a free reader connection (each read is one implicit snapshot per statement; the
+  // multi-statement reads here tolerate that because they only assemble one record's parts).
+  template <typename F>
+  auto Read(F&& f) -> decltype(f(std::declval<sqlite::Connection&>())) {
+    const std::size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < readers_.size(); ++i) {
+      sqlite::Connection& c = *readers_[(start + i) % readers_.size()];
+      std::unique_lock lock(c.mu, std::try_to_lock);
+      if (lock.owns_lock()) return f(c);
+    }
+    sqlite::Connection& c = *readers_[start % readers_.size()];
+    std::lock_guard lock(c.mu);
+    return f(c);
+  }
+
+  // Brings the schema to the version this binary knows (sqlite_schema.cc).
+  Status Migrate();
+
+  // Deletes the session and appends its revocation event, inside the caller's write transaction.
+  // Shared by RevokeSession and DeleteUser (sqlite_sessions.cc).
+  static Status RevokeIn(sqlite::Connection& c, std::string_view project_id,
+                         std::string_view session_id, std::string_view user_id, TimePoint now);
+
+  SqliteOptions options_;
+  std::unique_ptr<sqlite::Connection> writer_;                // Used under writer_->mu.
+  std::vector<std::unique_ptr<sqlite::Connection>> readers_;  // Each used under its own mu.
+  std::atomic<std::size_t> next_reader_{0};
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_STORE_SQLITE_SQLITE_STORE_IMPL_H_
