@@ -280,11 +280,20 @@ class HttpServer::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
       conn->busy.store(false);
-      // Between requests the connection is idle; the idle timeout applies until a header arrives.
-      conn->stream.expires_after(first && buffer.size() == 0 ? options_.read_timeout
-                                                             : options_.idle_timeout);
-      auto [hec, hn] = co_await http::async_read_header(conn->stream, buffer, parser, kTuple);
+      // Between requests the connection is idle: wait for the next request's first byte under
+      // the idle timeout (the read timeout before a new connection's first request).
+      if (buffer.size() == 0) {
+        conn->stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+        auto [wec, wn] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (wec) break;  // Closed, reset, idle too long or drained: nothing to answer.
+        buffer.commit(wn);
+      }
       conn->busy.store(true);
+      // From the first byte, the whole request (headers and body) must arrive within the read
+      // timeout: one deadline, so a client cannot trickle headers for the idle timeout.
+      const auto deadline = std::chrono::steady_clock::now() + options_.read_timeout;
+      conn->stream.expires_at(deadline);
+      auto [hec, hn] = co_await http::async_read_header(conn->stream, buffer, parser, kTuple);
       if (hec) {
         if (hec == http::error::header_limit) {
           co_await Reject(*conn,
@@ -319,7 +328,7 @@ class HttpServer::Impl {
         http::response<http::empty_body> cont{http::status::continue_, version};
         if (!co_await Send(*conn, cont)) break;
       }
-      conn->stream.expires_after(options_.read_timeout);
+      conn->stream.expires_at(deadline);  // A 100 Continue above set the write timeout.
       auto [bec, bn] = co_await http::async_read(conn->stream, buffer, parser, kTuple);
       if (bec) {
         if (bec == http::error::body_limit) {

@@ -107,6 +107,58 @@ class KeepAliveTest(ServerCase):
         self.assertTrue(data.startswith(b"HTTP/1.0 200"), data)
 
 
+class KeepAliveReadTimeoutTest(ServerCase):
+    """On a keep-alive connection the idle timeout covers only the wait for the next request; once
+    its first byte arrives, the whole request must arrive within the read timeout."""
+    SERVER_ARGS = ("--idle-timeout", "30", "--read-timeout", "2")
+
+    def trickle(self, s, data, interval, budget):
+        """Sends `data` a byte at a time; True when the server closed the connection meanwhile."""
+        deadline = time.monotonic() + budget
+        for i in range(len(data)):
+            try:
+                s.sendall(data[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(interval)
+        return False
+
+    def first_response(self, s):
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b'"status":"ok"}' not in data:
+            data += s.recv(65536)
+
+    def test_trickled_headers_after_a_first_request_are_cut(self):
+        with socket.create_connection(self.server.address, timeout=10) as s:
+            self.first_response(s)
+            started = time.monotonic()
+            second = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
+            cut = self.trickle(s, second, 0.1, 12) or closed_by_peer(s, 3)
+            self.assertTrue(cut, "a keep-alive request trickled past the read timeout was served")
+            self.assertLess(time.monotonic() - started, 8)
+
+    def test_headers_and_body_share_one_deadline(self):
+        with socket.create_connection(self.server.address, timeout=10) as s:
+            self.first_response(s)
+            started = time.monotonic()
+            # Headers in ~1.5 s, then the body a byte at a time: the 2 s count from the first byte.
+            head = b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n"
+            cut = self.trickle(s, head, 1.5 / len(head), 5)
+            cut = cut or self.trickle(s, b"{" + b" " * 38 + b"}", 0.2, 12) or closed_by_peer(s, 3)
+            self.assertTrue(cut, "a request whose body trickled past the read timeout was served")
+            self.assertLess(time.monotonic() - started, 6)
+
+    def test_idle_keep_alive_connection_waits_for_the_idle_timeout(self):
+        with socket.create_connection(self.server.address, timeout=10) as s:
+            self.first_response(s)
+            # Longer than the read timeout but shorter than the idle timeout: still open.
+            self.assertFalse(closed_by_peer(s, 3.5))
+            self.first_response(s)
+
+
 class ConnectionLimitTest(ServerCase):
     SERVER_ARGS = ("--max-connections", "3", "--idle-timeout", "30")
 

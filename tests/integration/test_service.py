@@ -6,7 +6,7 @@ import hashlib
 import time
 import unittest
 
-from harness import ServerCase, metric, jwt_parts, verify_jwt
+from harness import ServerCase, basic_auth, metric, jwt_parts, verify_jwt
 
 
 class HealthTest(ServerCase):
@@ -134,6 +134,22 @@ class JwksTest(ServerCase):
         r = self.c.get("/v1/sessions/jwks/project-test-00000000-0000-0000-0000-000000000000",
                        auth=None)
         self.assertError(r, 404, "project_not_found")
+
+    def test_unknown_projects_are_read_from_the_store_once(self):
+        # Made-up project ids (JWKS without credentials, or Basic auth naming one) must not each
+        # cost a database read.
+        def reads():
+            return metric(self.c.metrics(), "tessera_store_operation_duration_seconds_count",
+                          operation="get_project")
+        made_up = "project-test-11111111-2222-4333-8444-555555555555"
+        before = reads()
+        for _ in range(20):
+            self.assertError(self.c.get(f"/v1/sessions/jwks/{made_up}", auth=None), 404,
+                             "project_not_found")
+            self.assertError(self.c.post("/v1/sessions/authenticate", {"session_token": "A" * 44},
+                                         auth=basic_auth(made_up, "secret-test-x")),
+                             401, "unauthorized_credentials")
+        self.assertLessEqual(reads() - before, 1)
 
     def test_jwt_verifies_against_jwks(self):
         s = self.signup()

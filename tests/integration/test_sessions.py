@@ -8,8 +8,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (Case, ServerCase, create_project, jwt_parts, unique_email, verify_jwt,
-                     STRONG_PASSWORD)
+from harness import (Case, ServerCase, create_project, jwt_parts, metric, unique_email,
+                     verify_jwt, STRONG_PASSWORD)
 
 AUTH_KEYS = {"request_id", "status_code", "session", "session_jwt", "session_token", "user"}
 
@@ -111,6 +111,17 @@ class AuthenticateTest(ServerCase):
         self.assertEqual(body["session"]["expires_at"], last)
         listed = self.assertSuccess(self.c.get(f"/v1/sessions?user_id={s['user_id']}"))
         self.assertEqual(listed["sessions"][0]["expires_at"], last)
+
+    def test_escaped_member_names_mean_the_same(self):
+        # JSON escapes in a member name change nothing: the request is read after parsing.
+        s = self.signup(minutes=60)
+        r = self.c.post("/v1/sessions/authenticate",
+                        '{"session_token":"%s","session\\u005fduration_minutes":600,'
+                        '"\\u0073ession_custom_claims":{"k":1}}' % s["session_token"])
+        body = self.assertSuccess(r)
+        self.assertGreaterEqual(epoch(body["session"]["expires_at"]),
+                                epoch(s["session"]["expires_at"]) + 540 * 60)
+        self.assertEqual(body["session"]["custom_claims"], {"k": 1})
 
     def test_duration_extends_via_jwt(self):
         s = self.signup(minutes=60)
@@ -447,6 +458,24 @@ class RevokeTest(ServerCase):
         self.assertError(self.c.revoke(session_token="bad"), 400, "invalid_session_token")
         self.assertError(self.c.revoke(session_jwt="not-a-jwt"), 401,
                          "unable_to_parse_session_jwt")
+
+
+class NoSessionCacheTest(ServerCase):
+    """--session-cache-size 0 keeps no session in memory: every authenticate reads the database."""
+    SERVER_ARGS = ("--session-cache-size", "0")
+
+    def test_sessions_work_without_a_cache(self):
+        s = self.signup(minutes=60)
+        for _ in range(3):
+            self.assertSuccess(self.c.authenticate(session_token=s["session_token"]))
+            self.assertSuccess(self.c.authenticate(session_jwt=s["session_jwt"]))
+        self.assertSuccess(self.c.authenticate(session_token=s["session_token"],
+                                               session_duration_minutes=120))
+        self.assertSuccess(self.c.revoke(session_token=s["session_token"]))
+        self.assertError(self.c.authenticate(session_token=s["session_token"]), 404,
+                         "session_not_found")
+        self.assertEqual(metric(self.c.metrics(), "tessera_session_cache_entries"), 0)
+        self.assertTrue(self.server.running())
 
 
 if __name__ == "__main__":

@@ -114,6 +114,19 @@ class UsersCrudTest(ServerCase):
             with self.subTest(uid=uid):
                 self.assertError(self.c.get(f"/v1/users/{uid}"), 404, "user_not_found")
 
+    def test_ids_no_store_can_hold_are_not_found(self):
+        # Invalid UTF-8 and NUL in the path: a clean 404 on every route, on every store (never a
+        # 500, never an update of a truncated id).
+        u = self.create_user()
+        for uid in ("%FF", "%C3%28", u["user_id"] + "%00junk", "%00"):
+            with self.subTest(uid=uid):
+                self.assertError(self.c.get(f"/v1/users/{uid}"), 404, "user_not_found")
+                self.assertError(self.c.put(f"/v1/users/{uid}", {"name": {"first_name": "x"}}),
+                                 404, "user_not_found")
+                self.assertError(self.c.delete(f"/v1/users/{uid}"), 404, "user_not_found")
+        got = self.assertSuccess(self.c.get(f"/v1/users/{u['user_id']}"))
+        self.assertEqual(got["name"]["first_name"], "")
+
     def test_get_by_external_id_url_encoded(self):
         ext = "tenant|" + unique_email("e").split("@")[0] + ".x_y-z"
         created = self.create_user(external_id=ext)

@@ -3,6 +3,9 @@
 #define TESSERA_TESTS_LIB_FAULTY_STORE_H_
 
 #include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -20,6 +23,12 @@ class FaultyStore final : public ForwardingStore {
     failing_ = std::move(operations);
   }
   void Heal() { Fail({}); }
+  // Runs `hook` once, the next time `operation` is called, before it reaches the store: a forced
+  // interleaving (e.g. delete the user right before a login writes its session).
+  void OnceBefore(std::string operation, std::function<void()> hook) {
+    std::lock_guard lock(mu_);
+    hooks_[std::move(operation)] = std::move(hook);
+  }
   int failures() const { return failures_.load(); }
 
   Status CreateSession(const SessionRecord& s) override {
@@ -55,6 +64,10 @@ class FaultyStore final : public ForwardingStore {
     if (Failing("GetUserByEmail")) return Down();
     return ForwardingStore::GetUserByEmail(p, e);
   }
+  Result<std::optional<Project>> GetProject(std::string_view p) override {
+    if (Failing("GetProject")) return Down();
+    return ForwardingStore::GetProject(p);
+  }
   Status CreateUser(const User& u) override {
     if (Failing("CreateUser")) return Down();
     return ForwardingStore::CreateUser(u);
@@ -62,6 +75,15 @@ class FaultyStore final : public ForwardingStore {
 
  private:
   bool Failing(const char* op) {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(mu_);
+      if (const auto it = hooks_.find(op); it != hooks_.end()) {
+        hook = std::move(it->second);
+        hooks_.erase(it);
+      }
+    }
+    if (hook) hook();  // Outside the lock: the hook may call this store.
     std::lock_guard lock(mu_);
     const bool f = failing_.count(op) > 0;
     if (f) ++failures_;
@@ -72,7 +94,8 @@ class FaultyStore final : public ForwardingStore {
   }
 
   std::mutex mu_;
-  std::set<std::string> failing_;  // GUARDED_BY(mu_)
+  std::set<std::string> failing_;                                    // GUARDED_BY(mu_)
+  std::map<std::string, std::function<void()>, std::less<>> hooks_;  // GUARDED_BY(mu_)
   std::atomic<int> failures_{0};
 };
 

@@ -69,6 +69,8 @@ class SessionRecordStore {
  public:
   virtual ~SessionRecordStore() = default;
 
+  // Stores a new session of an existing user. kUserNotFound when the user does not exist (say,
+  // deleted by a racing request): no session of a deleted user is ever stored.
   virtual Status CreateSession(const SessionRecord& session) = 0;
   // Sessions are returned whether or not they have expired; callers compare expires_at.
   virtual Result<std::optional<SessionRecord>> GetSessionByToken(std::string_view project_id,

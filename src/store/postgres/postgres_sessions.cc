@@ -63,20 +63,28 @@ Result<std::optional<SessionRecord>> OneSession(const Rows& r) {
 
 Status PostgresStore::CreateSession(const SessionRecord& s) {
   return Write([&](Connection& c) -> Status {
-    return c
-        .Exec("create_session",
-              "INSERT INTO sessions(project_id, session_id, user_id, token_digest, token_sealed, "
-              "started_at, last_accessed_at, expires_at, ip_address, user_agent, factors, "
-              "custom_claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-              {pg::Text(s.project_id), pg::Text(s.session_id), pg::Text(s.user_id),
-               pg::Bytea(std::string_view(reinterpret_cast<const char*>(s.token_digest.data()),
-                                          s.token_digest.size())),
-               pg::Bytea(s.token_sealed), pg::Time(s.started_at), pg::Time(s.last_accessed_at),
-               pg::Time(s.expires_at), pg::Text(s.attributes.ip_address),
-               pg::Text(s.attributes.user_agent),
-               pg::Text(boost::json::serialize(s.authentication_factors)),
-               pg::Text(boost::json::serialize(s.custom_claims))})
-        .status();
+    // Only for a user that exists. FOR KEY SHARE holds the user row until this commits, so a
+    // concurrent DeleteUser (which deletes the user row before its sessions) either waits and
+    // then deletes this session too, or committed first and this inserts nothing.
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r,
+        c.Exec("create_session",
+               "INSERT INTO sessions(project_id, session_id, user_id, token_digest, token_sealed, "
+               "started_at, last_accessed_at, expires_at, ip_address, user_agent, factors, "
+               "custom_claims) SELECT $1::text, $2::text, $3::text, $4::bytea, $5::bytea, "
+               "$6::bigint, $7::bigint, $8::bigint, $9::text, $10::text, $11::text, $12::text "
+               "FROM users WHERE project_id = $1::text AND user_id = $3::text FOR KEY SHARE "
+               "RETURNING session_id",
+               {pg::Text(s.project_id), pg::Text(s.session_id), pg::Text(s.user_id),
+                pg::Bytea(std::string_view(reinterpret_cast<const char*>(s.token_digest.data()),
+                                           s.token_digest.size())),
+                pg::Bytea(s.token_sealed), pg::Time(s.started_at), pg::Time(s.last_accessed_at),
+                pg::Time(s.expires_at), pg::Text(s.attributes.ip_address),
+                pg::Text(s.attributes.user_agent),
+                pg::Text(boost::json::serialize(s.authentication_factors)),
+                pg::Text(boost::json::serialize(s.custom_claims))}));
+    if (r.size() == 0) return Error(ErrorCode::kUserNotFound, "User could not be found.");
+    return Status::Ok();
   });
 }
 

@@ -234,6 +234,12 @@ Result<std::vector<std::string>> PostgresStore::DeleteUser(std::string_view proj
   return Write([&](Connection& c) -> Result<std::vector<std::string>> {
     TESSERA_ASSIGN_OR_RETURN(std::optional<User> user, LoadUser(c, project_id, user_id));
     if (!user) return Error(ErrorCode::kUserNotFound, "User could not be found.");
+    // The user row first: it waits for any session insert holding the row (CreateSession's FOR
+    // KEY SHARE), and the sessions statement after it sees that session committed, so none is
+    // left behind.
+    TESSERA_RETURN_IF_ERROR(c.Exec("delete_user",
+                                   "DELETE FROM users WHERE project_id = $1 AND user_id = $2",
+                                   {pg::Text(project_id), pg::Text(user->user_id)}));
     TESSERA_ASSIGN_OR_RETURN(
         Rows r, c.Exec("delete_user_sessions",
                        "DELETE FROM sessions WHERE project_id = $1 AND user_id = $2 RETURNING "
@@ -244,9 +250,6 @@ Result<std::vector<std::string>> PostgresStore::DeleteUser(std::string_view proj
       sessions.emplace_back(r.Text(i, 0));
       TESSERA_RETURN_IF_ERROR(RecordRevocation(c, project_id, sessions.back(), user->user_id, now));
     }
-    TESSERA_RETURN_IF_ERROR(c.Exec("delete_user",
-                                   "DELETE FROM users WHERE project_id = $1 AND user_id = $2",
-                                   {pg::Text(project_id), pg::Text(user->user_id)}));
     TESSERA_RETURN_IF_ERROR(Notify(c, "u|" + std::string(project_id) + "|" + user->user_id));
     return sessions;
   });

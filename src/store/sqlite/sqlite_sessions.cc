@@ -53,12 +53,15 @@ Result<std::optional<SessionRecord>> OneSession(Statement& st) {
 
 Status SqliteStore::CreateSession(const SessionRecord& s) {
   return Write([&](Connection& c) -> Status {
+    // Only for a user that exists: a login racing the user's deletion must not leave a session
+    // behind. Writes are serialized (one writer, BEGIN IMMEDIATE), so the check and the insert
+    // see the same users table as DeleteUser.
     TESSERA_ASSIGN_OR_RETURN(
         Statement st,
-        c.Prepare(
-            "INSERT INTO sessions(project_id, session_id, user_id, token_digest, "
-            "token_sealed, started_at, last_accessed_at, expires_at, ip_address, "
-            "user_agent, factors, custom_claims) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        c.Prepare("INSERT INTO sessions(project_id, session_id, user_id, token_digest, "
+                  "token_sealed, started_at, last_accessed_at, expires_at, ip_address, "
+                  "user_agent, factors, custom_claims) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                  "WHERE EXISTS (SELECT 1 FROM users WHERE project_id = ?1 AND user_id = ?3)"));
     st.Bind(1, s.project_id)
         .Bind(2, s.session_id)
         .Bind(3, s.user_id)
@@ -71,7 +74,9 @@ Status SqliteStore::CreateSession(const SessionRecord& s) {
         .Bind(10, s.attributes.user_agent)
         .Bind(11, boost::json::serialize(s.authentication_factors))
         .Bind(12, boost::json::serialize(s.custom_claims));
-    return st.Run();
+    TESSERA_RETURN_IF_ERROR(st.Run());
+    if (st.changes() == 0) return Error(ErrorCode::kUserNotFound, "User could not be found.");
+    return Status::Ok();
   });
 }
 

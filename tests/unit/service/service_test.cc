@@ -46,8 +46,10 @@ class ServiceTest : public ::testing::Test {
     sqlite_ = std::move(*store);
     faulty_ = std::make_unique<FaultyStore>(*sqlite_);
     registry_ = std::make_unique<ProjectRegistry>(*faulty_, master_, clock_);
-    sessions_cache_ = std::make_unique<SessionCache>(1000);
-    users_cache_ = std::make_unique<UserCache>(1000);
+    sessions_cache_ =
+        std::make_unique<SessionCache>(std::min<std::size_t>(options.session_cache_capacity, 1000));
+    users_cache_ =
+        std::make_unique<UserCache>(std::min<std::size_t>(options.user_cache_capacity, 1000));
     ctx_ = std::make_unique<ServiceContext>(ServiceContext{*faulty_, *registry_, *sessions_cache_,
                                                            *users_cache_, touches_, master_, clock_,
                                                            random_, options});
@@ -359,6 +361,134 @@ TEST_F(ServiceTest, DeletingAUserRevokesItsSessions) {
   auto events = sqlite_->RevocationsSince(0, 10);
   ASSERT_OK(events);
   EXPECT_EQ(events->size(), 1u);
+}
+
+// A login whose session write lands right after the user's deletion committed (the interleaving
+// forced with a hook, no sleeps): the login fails and no session of the deleted user survives.
+TEST_F(ServiceTest, ALoginRacingTheUsersDeletionLeavesNoSession) {
+  const PasswordResult up = SignUp("race@example.com", 60);
+  const std::string user_id = up.user->user.user_id;
+  ASSERT_OK(ByToken(up.session->session_token));  // The user is in the cache.
+  faulty_->OnceBefore("CreateSession",
+                      [&] { ASSERT_OK(users_->Delete(*Project(), user_id, clock_.Now())); });
+  PasswordAuthRequest login{"race@example.com", kPassword, {}, {}, {}, {}};
+  login.session.duration_minutes = 60;
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), login, clock_.Now()), ErrorCode::kUserNotFound);
+  auto sessions = sqlite_->ListSessions(project_id_, user_id, clock_.Now());
+  ASSERT_OK(sessions);
+  EXPECT_TRUE(sessions->empty());
+  EXPECT_ERROR(ByToken(up.session->session_token), ErrorCode::kSessionNotFound);
+}
+
+// The other order: the session is written, then the user is deleted before the login caches it.
+TEST_F(ServiceTest, ASessionWrittenJustBeforeTheDeletionDiesWithTheUser) {
+  const PasswordResult up = SignUp("race2@example.com", 60);
+  const std::string user_id = up.user->user.user_id;
+  PasswordAuthRequest login{"race2@example.com", kPassword, {}, {}, {}, {}};
+  login.session.duration_minutes = 60;
+  auto in = passwords_->Authenticate(*Project(), login, clock_.Now());
+  ASSERT_OK(in);
+  ASSERT_OK(users_->Delete(*Project(), user_id, clock_.Now()));
+  EXPECT_ERROR(ByToken(in->session->session_token), ErrorCode::kSessionNotFound);
+}
+
+TEST_F(ServiceTest, EvictingAUserDropsExactlyItsSessions) {
+  const PasswordResult a1 = SignUp("a@example.com", 60);
+  const PasswordResult b1 = SignUp("b@example.com", 60);
+  PasswordAuthRequest login{"a@example.com", kPassword, {}, {}, {}, {}};
+  login.session.duration_minutes = 60;
+  auto a2 = passwords_->Authenticate(*Project(), login, clock_.Now());
+  ASSERT_OK(a2);
+  ASSERT_EQ(sessions_cache_->size(), 3u);
+  // A new version of a cached session keeps it indexed under its user.
+  SessionOptions extend;
+  extend.duration_minutes = 120;
+  ASSERT_OK(ByToken(a1.session->session_token, extend));
+  ASSERT_EQ(sessions_cache_->size(), 3u);
+  sessions_cache_->EvictUser(project_id_, a1.user->user.user_id);
+  EXPECT_EQ(sessions_cache_->size(), 1u);
+  EXPECT_EQ(sessions_cache_->FindById(project_id_, a1.session->session->record.session_id),
+            nullptr);
+  EXPECT_EQ(sessions_cache_->FindById(project_id_, a2->session->session->record.session_id),
+            nullptr);
+  EXPECT_NE(sessions_cache_->FindById(project_id_, b1.session->session->record.session_id),
+            nullptr);
+  // Another project's user of the same id is not touched; evicting twice is harmless.
+  sessions_cache_->EvictUser("project-test-other", b1.user->user.user_id);
+  sessions_cache_->EvictUser(project_id_, a1.user->user.user_id);
+  EXPECT_EQ(sessions_cache_->size(), 1u);
+}
+
+TEST_F(ServiceTest, CacheSizeZeroCachesNothingAndStillServes) {
+  ServiceOptions none;
+  none.session_cache_capacity = 0;
+  none.user_cache_capacity = 0;
+  TearDown();
+  Start(none);
+  const PasswordResult up = SignUp("nocache@example.com", 60);
+  EXPECT_EQ(sessions_cache_->size(), 0u);
+  ASSERT_OK(ByToken(up.session->session_token));
+  ASSERT_OK(ByJwt(up.session->session_jwt));
+  ASSERT_OK(sessions_->Revoke(*Project(), RevokeBy::kSessionId,
+                              up.session->session->record.session_id, clock_.Now()));
+  EXPECT_ERROR(ByToken(up.session->session_token), ErrorCode::kSessionNotFound);
+}
+
+TEST_F(ServiceTest, UpdatingAnIdNoStoreCanHoldIsNotFound) {
+  UserFields f;
+  f.first_name = "x";
+  for (const std::string& id : {std::string("user-\xff"), std::string("user-a\0junk", 11)}) {
+    EXPECT_ERROR(users_->Update(*Project(), id, f, clock_.Now()), ErrorCode::kUserNotFound);
+  }
+}
+
+TEST_F(ServiceTest, RefreshToleratesAFewSecondsOfClockDifference) {
+  const PasswordResult up = SignUp("skew@example.com", 60);
+  // A node whose clock is 3 s behind the node that minted the JWT.
+  clock_.Advance(-std::chrono::seconds(3));
+  EXPECT_OK(ByJwt(up.session->session_jwt));
+  // Beyond the tolerance the JWT is refused as not yet valid (nbf, then iat).
+  clock_.Advance(-std::chrono::seconds(10));
+  EXPECT_ERROR(ByJwt(up.session->session_jwt), ErrorCode::kJwtNotYetValid);
+}
+
+TEST_F(ServiceTest, MaxRefreshAgeBoundsHowOldARefreshableJwtMayBe) {
+  ServiceOptions bounded;
+  bounded.max_refresh_age = Seconds(3600);
+  bounded.jwt_reuse = Seconds(0);
+  TearDown();
+  Start(bounded);
+  const PasswordResult up = SignUp("age@example.com", 24 * 60);
+  clock_.Advance(std::chrono::minutes(59));
+  EXPECT_OK(ByJwt(up.session->session_jwt));
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_ERROR(ByJwt(up.session->session_jwt), ErrorCode::kJwtExpired);
+  // The session itself lives on: its token still works and yields a fresh JWT.
+  auto fresh = ByToken(up.session->session_token);
+  ASSERT_OK(fresh);
+  EXPECT_OK(ByJwt(fresh->session_jwt));
+}
+
+TEST_F(ServiceTest, UnknownProjectIdsCostOneStoreRead) {
+  int reads = 0;
+  for (int i = 0; i < 5; ++i) {
+    faulty_->OnceBefore("GetProject", [&] { ++reads; });
+    EXPECT_ERROR(registry_->Get("project-test-00000000-0000-4000-8000-000000000000"),
+                 ErrorCode::kProjectNotFound);
+  }
+  EXPECT_EQ(reads, 1);
+  auto cached = registry_->GetCached("project-test-00000000-0000-4000-8000-000000000001");
+  ASSERT_OK(cached);
+  EXPECT_EQ(*cached, nullptr);  // Never looked up: only the store can tell.
+  // A project created afterwards is found once the configuration version moves.
+  auto created = CreateProject(*faulty_, master_, random_, clock_.Now(), "late", false,
+                               ProjectSettings{.jwt_algorithm = JwtAlgorithm::kES256});
+  ASSERT_OK(created);
+  ASSERT_OK(registry_->Get(created->project.project_id));
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_ERROR(registry_->AuthorizeCached(created->project.project_id, "wrong"),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_OK(registry_->AuthorizeCached(created->project.project_id, created->secret));
 }
 
 TEST_F(ServiceTest, UserUpdateChangesRolesInTheNextJwt) {

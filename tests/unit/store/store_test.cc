@@ -272,6 +272,27 @@ TEST_P(StoreTest, SessionsRevocationsAndTouches) {
   EXPECT_ERROR(store_->DeleteUser(project_, "user-1", clock_.Now()), ErrorCode::kUserNotFound);
 }
 
+TEST_P(StoreTest, ASessionOfAMissingUserIsRefused) {
+  // Never created, or deleted before the session's insert: nothing is stored either way.
+  EXPECT_ERROR(store_->CreateSession(NewSession("session-a", "user-none", 1)),
+               ErrorCode::kUserNotFound);
+  ASSERT_OK(store_->CreateUser(NewUser("user-1", "a@example.com")));
+  ASSERT_OK(store_->DeleteUser(project_, "user-1", clock_.Now()));
+  EXPECT_ERROR(store_->CreateSession(NewSession("session-b", "user-1", 2)),
+               ErrorCode::kUserNotFound);
+  for (const char* id : {"session-a", "session-b"}) {
+    auto got = store_->GetSession(project_, id);
+    ASSERT_OK(got);
+    EXPECT_FALSE(got->has_value()) << id;
+  }
+  // A user of another project with the same id does not count.
+  ASSERT_OK(store_->CreateUser(NewUser("user-2", "b@example.com")));
+  SessionRecord foreign = NewSession("session-c", "user-2", 3);
+  foreign.project_id = "project-test-other";
+  EXPECT_ERROR(store_->CreateSession(foreign), ErrorCode::kUserNotFound);
+  EXPECT_OK(store_->CreateSession(NewSession("session-d", "user-2", 4)));
+}
+
 TEST_P(StoreTest, SearchFiltersAndPages) {
   for (int i = 0; i < 5; ++i) {
     User u = NewUser("user-" + std::to_string(i), "u" + std::to_string(i) + "@example.com");
