@@ -84,6 +84,12 @@ class Background {
           LogEvent("warn", "expired-session cleanup failed",
                    {{"error", deleted.status().ToString()}});
         }
+        // Failed sign-ins of unknown emails whose window has passed and whose lock has ended.
+        auto stale = ctx_.store.DeleteStaleUnknownEmailFailures(ctx_.clock.Now());
+        if (!stale.ok()) {
+          LogEvent("warn", "unknown-email failure cleanup failed",
+                   {{"error", stale.status().ToString()}});
+        }
         next_cleanup = now + std::chrono::minutes(10);
       }
       lock.lock();

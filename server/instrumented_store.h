@@ -83,6 +83,23 @@ class InstrumentedStore final : public ForwardingStore {
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     TESSERA_TIMED("delete_expired_sessions", ForwardingStore::DeleteExpiredSessions(cutoff));
   }
+  Result<FailureState> RecordPasswordFailure(std::string_view p, std::string_view u, TimePoint now,
+                                             const LockPolicy& policy) override {
+    TESSERA_TIMED("record_password_failure",
+                  ForwardingStore::RecordPasswordFailure(p, u, now, policy));
+  }
+  Result<FailureState> RecordUnknownEmailFailure(std::string_view p, const EmailKey& e,
+                                                 TimePoint now, const LockPolicy& policy) override {
+    TESSERA_TIMED("record_unknown_email_failure",
+                  ForwardingStore::RecordUnknownEmailFailure(p, e, now, policy));
+  }
+  Result<FailureState> GetUnknownEmailFailures(std::string_view p, const EmailKey& e) override {
+    TESSERA_TIMED("get_unknown_email_failures", ForwardingStore::GetUnknownEmailFailures(p, e));
+  }
+  Result<std::int64_t> DeleteStaleUnknownEmailFailures(TimePoint now) override {
+    TESSERA_TIMED("delete_stale_unknown_email_failures",
+                  ForwardingStore::DeleteStaleUnknownEmailFailures(now));
+  }
 
 #undef TESSERA_TIMED
 

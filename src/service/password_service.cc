@@ -1,5 +1,6 @@
 #include "service/password_service.h"
 
+#include "crypto/hash.h"
 #include "service/ids.h"
 #include "service/views.h"
 #include "store/records_json.h"
@@ -16,6 +17,20 @@ Status CheckLength(std::string_view password) {
 }
 
 Status Mismatch() { return Error(ErrorCode::kPasswordMismatch, "Unauthorized credentials."); }
+
+Status Locked() {
+  return Error(ErrorCode::kUserLocked,
+               "This user is locked after too many failed password attempts; try again later.");
+}
+
+bool LockedAt(const std::optional<TimePoint>& locked_until, TimePoint now) {
+  return locked_until && *locked_until > now;
+}
+
+LockPolicy PolicyOf(const ProjectContext& project) {
+  const ProjectSettings& s = project.project.settings;
+  return LockPolicy{s.lock_threshold, s.lock_window, s.lock_duration};
+}
 
 }  // namespace
 
@@ -69,23 +84,25 @@ Result<PasswordResult> PasswordService::Create(const ProjectContext& project,
 
 Status PasswordService::RecordFailure(const ProjectContext& project, const User& user,
                                       TimePoint now) {
-  const ProjectSettings& s = project.project.settings;
-  return users_
-      .Modify(project, user.user_id, now,
-              [&](User& u) {
-                if (!u.first_failed_at || now - *u.first_failed_at >= s.lock_window) {
-                  u.failed_password_attempts = 0;
-                  u.first_failed_at = now;
-                }
-                ++u.failed_password_attempts;
-                if (u.failed_password_attempts >= s.lock_threshold) {
-                  u.locked_until = now + s.lock_duration;
-                  u.failed_password_attempts = 0;
-                  u.first_failed_at.reset();
-                }
-                return Status::Ok();
-              })
-      .status();
+  const std::string& pid = project.project.project_id;
+  TESSERA_RETURN_IF_ERROR(
+      ctx_.store.RecordPasswordFailure(pid, user.user_id, now, PolicyOf(project)).status());
+  // The user's lock state is part of the user object sessions render.
+  ctx_.users.Evict(pid, user.user_id);
+  ctx_.sessions.EvictUser(pid, user.user_id);
+  return Status::Ok();
+}
+
+Status PasswordService::UnknownEmail(const ProjectContext& project, std::string_view email,
+                                     std::string_view password, TimePoint now) {
+  const std::string& pid = project.project.project_id;
+  const EmailKey key = crypto::Sha256(NormalizeEmail(email));
+  TESSERA_ASSIGN_OR_RETURN(FailureState state, ctx_.store.GetUnknownEmailFailures(pid, key));
+  hasher_.VerifyDummy(password);
+  if (LockedAt(state.locked_until, now)) return Locked();
+  TESSERA_RETURN_IF_ERROR(
+      ctx_.store.RecordUnknownEmailFailure(pid, key, now, PolicyOf(project)).status());
+  return Mismatch();
 }
 
 Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& project,
@@ -110,18 +127,18 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
     if (!protect) {
       return Error(ErrorCode::kEmailNotFound, "No user with this email was found.");
     }
-    hasher_.VerifyDummy(req.password);  // Same work as a real check: timing reveals nothing.
-    return Mismatch();
+    return UnknownEmail(project, req.email, req.password, now);
   }
   User user = std::move(*found);
-  if (user.locked_until && *user.locked_until > now) {
+  if (LockedAt(user.locked_until, now)) {
     if (protect) hasher_.VerifyDummy(req.password);
-    return Error(ErrorCode::kUserLocked,
-                 "This user is locked after too many failed password attempts; try again later.");
+    return Locked();
   }
   if (!user.password) {
     if (protect) {
+      // What a wrong password costs and answers.
       hasher_.VerifyDummy(req.password);
+      TESSERA_RETURN_IF_ERROR(RecordFailure(project, user, now));
       return Mismatch();
     }
     return Error(ErrorCode::kNoUserPassword, "This user has no password.");
@@ -130,6 +147,13 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
     TESSERA_RETURN_IF_ERROR(RecordFailure(project, user, now));
     return Mismatch();
   }
+  // Failures counted on any node while the hash ran may have locked the user: look again, so a
+  // correct guess racing the lock that other guesses set is refused.
+  TESSERA_ASSIGN_OR_RETURN(std::optional<User> fresh, ctx_.store.GetUser(pid, user.user_id));
+  if (!fresh) return Error(ErrorCode::kUserNotFound, "User could not be found.");
+  if (LockedAt(fresh->locked_until, now)) return Locked();
+  user = std::move(*fresh);
+  if (!user.password) return Mismatch();  // Removed while the hash ran.
   if (user.password->requires_reset) {
     return Error(ErrorCode::kResetPassword, "The password must be reset before it can be used.");
   }
@@ -143,6 +167,7 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
       TESSERA_ASSIGN_OR_RETURN(new_hash, hasher_.Hash(req.password));
     }
     TESSERA_ASSIGN_OR_RETURN(current, users_.Modify(project, user.user_id, now, [&](User& u) {
+      if (LockedAt(u.locked_until, now)) return Locked();  // Locked since the read above.
       u.failed_password_attempts = 0;
       u.first_failed_at.reset();
       u.locked_until.reset();

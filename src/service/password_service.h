@@ -49,8 +49,11 @@ class PasswordService {
                                 TimePoint now);
 
   // Checks the password. Errors: kEmailNotFound (or, with enumeration protection,
-  // kPasswordMismatch after the same hashing work), kNoUserPassword, kPasswordMismatch,
-  // kUserLocked once lock_threshold failures fall within lock_window, kResetPassword.
+  // kPasswordMismatch after the same work as a real account's: a read, the hash, a counted
+  // failure, so an unknown address also locks), kNoUserPassword, kPasswordMismatch,
+  // kUserLocked once lock_threshold failures fall within lock_window (counted atomically in the
+  // store, every failure on every node; a correct password is refused once a lock is in force,
+  // even if the lock landed while it was being checked), kResetPassword.
   Result<PasswordResult> Authenticate(const ProjectContext& project, const PasswordAuthRequest& req,
                                       TimePoint now);
 
@@ -58,7 +61,12 @@ class PasswordService {
                                std::string_view email) const;
 
  private:
+  // Counts a failed attempt of `user` and drops what the caches hold of it.
   Status RecordFailure(const ProjectContext& project, const User& user, TimePoint now);
+  // The enumeration-protected answer for an email that names no user: the work a real account
+  // costs (a read, the hash, a counted failure) and the answer it would get.
+  Status UnknownEmail(const ProjectContext& project, std::string_view email,
+                      std::string_view password, TimePoint now);
 
   ServiceContext& ctx_;
   const PasswordHasher& hasher_;

@@ -96,6 +96,21 @@ class ForwardingStore : public SessionStore {
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     return target_.DeleteExpiredSessions(cutoff);
   }
+  Result<FailureState> RecordPasswordFailure(std::string_view project_id, std::string_view user_id,
+                                             TimePoint now, const LockPolicy& policy) override {
+    return target_.RecordPasswordFailure(project_id, user_id, now, policy);
+  }
+  Result<FailureState> RecordUnknownEmailFailure(std::string_view project_id, const EmailKey& email,
+                                                 TimePoint now, const LockPolicy& policy) override {
+    return target_.RecordUnknownEmailFailure(project_id, email, now, policy);
+  }
+  Result<FailureState> GetUnknownEmailFailures(std::string_view project_id,
+                                               const EmailKey& email) override {
+    return target_.GetUnknownEmailFailures(project_id, email);
+  }
+  Result<std::int64_t> DeleteStaleUnknownEmailFailures(TimePoint now) override {
+    return target_.DeleteStaleUnknownEmailFailures(now);
+  }
 
  protected:
   SessionStore& target() { return target_; }

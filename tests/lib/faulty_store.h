@@ -60,6 +60,10 @@ class FaultyStore final : public ForwardingStore {
     if (Failing("UpdateUser")) return Down();
     return ForwardingStore::UpdateUser(u);
   }
+  Result<std::optional<User>> GetUser(std::string_view p, std::string_view u) override {
+    if (Failing("GetUser")) return Down();
+    return ForwardingStore::GetUser(p, u);
+  }
   Result<std::optional<User>> GetUserByEmail(std::string_view p, std::string_view e) override {
     if (Failing("GetUserByEmail")) return Down();
     return ForwardingStore::GetUserByEmail(p, e);

@@ -34,6 +34,7 @@
 #include <string_view>
 
 #include "tessera/result.h"
+#include "tessera/store/lockout_store.h"
 #include "tessera/store/project_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/user_store.h"
@@ -54,7 +55,10 @@ struct StoreChange {
 
 // --- The interface ----------------------------------------------------------------------------
 
-class SessionStore : public ProjectStore, public UserStore, public SessionRecordStore {
+class SessionStore : public ProjectStore,
+                     public UserStore,
+                     public LockoutStore,
+                     public SessionRecordStore {
  public:
   ~SessionStore() override = default;
 

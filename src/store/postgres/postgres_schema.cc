@@ -124,6 +124,20 @@ CREATE TABLE revocations (
 );
 INSERT INTO meta(key, value) VALUES ('config_version', '1');
 )sql",
+    // 2: failed sign-ins of emails that name no user (enumeration protection), by the email's
+    // digest; a row is useless after expires_at (window passed, no lock in force).
+    R"sql(
+CREATE TABLE unknown_email_failures (
+  project_id TEXT NOT NULL,
+  email_key BYTEA NOT NULL,
+  attempts INTEGER NOT NULL,
+  first_failed_at BIGINT,
+  locked_until BIGINT,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, email_key)
+);
+CREATE INDEX unknown_email_failures_by_expiry ON unknown_email_failures(expires_at);
+)sql",
 };
 
 }  // namespace

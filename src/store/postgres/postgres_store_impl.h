@@ -4,6 +4,7 @@
 //   postgres_projects.cc  store metadata, projects, signing keys, the configuration version
 //   postgres_users.cc     users, their emails and phones, user search
 //   postgres_sessions.cc  sessions, touches, revocations, expiry
+//   postgres_lockout.cc   failed password attempts of users and of unknown emails
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -71,6 +72,15 @@ class PostgresStore final : public SessionStore {
                                               TimePoint now) override;
   Result<UserPage> SearchUsers(std::string_view project_id, const UserQuery& query,
                                const std::optional<UserCursor>& after, int limit) override;
+
+  // --- Lockout (postgres_lockout.cc) ----------------------------------------------------------
+  Result<FailureState> RecordPasswordFailure(std::string_view project_id, std::string_view user_id,
+                                             TimePoint now, const LockPolicy& policy) override;
+  Result<FailureState> RecordUnknownEmailFailure(std::string_view project_id, const EmailKey& email,
+                                                 TimePoint now, const LockPolicy& policy) override;
+  Result<FailureState> GetUnknownEmailFailures(std::string_view project_id,
+                                               const EmailKey& email) override;
+  Result<std::int64_t> DeleteStaleUnknownEmailFailures(TimePoint now) override;
 
   // --- Sessions (postgres_sessions.cc) --------------------------------------------------------
   Status CreateSession(const SessionRecord& s) override;

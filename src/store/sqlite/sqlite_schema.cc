@@ -125,6 +125,20 @@ INSERT INTO meta(key, value) VALUES ('config_version', '1');
     R"sql(
 ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: failed sign-ins of emails that name no user (enumeration protection), by the email's
+    // digest; a row is useless after expires_at (window passed, no lock in force).
+    R"sql(
+CREATE TABLE unknown_email_failures (
+  project_id TEXT NOT NULL,
+  email_key BLOB NOT NULL,
+  attempts INTEGER NOT NULL,
+  first_failed_at INTEGER,
+  locked_until INTEGER,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, email_key)
+);
+CREATE INDEX unknown_email_failures_by_expiry ON unknown_email_failures(expires_at);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

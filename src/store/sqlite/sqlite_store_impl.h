@@ -3,6 +3,7 @@
 //   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
+//   sqlite_lockout.cc   failed password attempts of users and of unknown emails
 // A new record family adds its methods to the interface, its tables as a new migration in
 // sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
 // tessera/store/sqlite_store.h.
@@ -61,6 +62,15 @@ class SqliteStore final : public SessionStore {
                                               TimePoint now) override;
   Result<UserPage> SearchUsers(std::string_view project_id, const UserQuery& query,
                                const std::optional<UserCursor>& after, int limit) override;
+
+  // --- Lockout (sqlite_lockout.cc) ------------------------------------------------------------
+  Result<FailureState> RecordPasswordFailure(std::string_view project_id, std::string_view user_id,
+                                             TimePoint now, const LockPolicy& policy) override;
+  Result<FailureState> RecordUnknownEmailFailure(std::string_view project_id, const EmailKey& email,
+                                                 TimePoint now, const LockPolicy& policy) override;
+  Result<FailureState> GetUnknownEmailFailures(std::string_view project_id,
+                                               const EmailKey& email) override;
+  Result<std::int64_t> DeleteStaleUnknownEmailFailures(TimePoint now) override;
 
   // --- Sessions (sqlite_sessions.cc) ----------------------------------------------------------
   Status CreateSession(const SessionRecord& s) override;

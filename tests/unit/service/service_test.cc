@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/json.h"
+#include "crypto/hash.h"
 #include "fake_clock.h"
 #include "fake_random.h"
 #include "faulty_store.h"
@@ -334,6 +335,55 @@ TEST_F(ServiceTest, UnknownEmailDefaultAndWithEnumerationProtection) {
   const Status a = passwords_->Authenticate(*Project(), unknown, clock_.Now()).status();
   const Status b = passwords_->Authenticate(*Project(), wrong, clock_.Now()).status();
   EXPECT_EQ(a, b);  // Same code and message: nothing distinguishes the two.
+}
+
+TEST_F(ServiceTest, UnderEnumerationProtectionAnUnknownEmailLocksLikeARealOne) {
+  ProjectSettings settings;
+  settings.enumeration_protection = true;
+  settings.lock_threshold = 3;
+  TearDown();
+  Start(ServiceOptions{}, settings);
+  SignUp("real@example.com");
+  for (const char* email : {"real@example.com", "ghost@example.com"}) {
+    PasswordAuthRequest wrong{email, "not the password", {}, {}, {}, {}};
+    std::vector<Status> answers;
+    for (int i = 0; i < 4; ++i) {
+      answers.push_back(passwords_->Authenticate(*Project(), wrong, clock_.Now()).status());
+    }
+    EXPECT_EQ(answers[0].code(), ErrorCode::kPasswordMismatch) << email;
+    EXPECT_EQ(answers[2].code(), ErrorCode::kPasswordMismatch) << email;
+    EXPECT_EQ(answers[3].code(), ErrorCode::kUserLocked) << email;
+    // The same spelling of the address in another case is the same address.
+    PasswordAuthRequest upper{"GHOST@example.com", "x", {}, {}, {}, {}};
+    if (std::string_view(email) == "ghost@example.com") {
+      EXPECT_ERROR(passwords_->Authenticate(*Project(), upper, clock_.Now()),
+                   ErrorCode::kUserLocked);
+    }
+  }
+  // What the store keeps of the unknown address: its digest, locked.
+  auto state = sqlite_->GetUnknownEmailFailures(project_id_, crypto::Sha256("ghost@example.com"));
+  ASSERT_OK(state);
+  EXPECT_TRUE(state->locked_until.has_value());
+}
+
+// A correct password whose check overlaps the failures that lock the account (other guesses, on
+// any node) is refused: the lock is looked at again after the hash, not only before it.
+TEST_F(ServiceTest, ACorrectPasswordRacingTheLockIsRefused) {
+  ProjectSettings settings;
+  settings.lock_threshold = 3;
+  TearDown();
+  Start(ServiceOptions{}, settings);
+  const PasswordResult up = SignUp("racer@example.com");
+  const std::string user_id = up.user->user.user_id;
+  const LockPolicy policy{3, settings.lock_window, settings.lock_duration};
+  faulty_->OnceBefore("GetUser", [&] {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_OK(sqlite_->RecordPasswordFailure(project_id_, user_id, clock_.Now(), policy));
+    }
+  });
+  PasswordAuthRequest right{"racer@example.com", kPassword, {}, {}, {}, {}};
+  right.session.duration_minutes = 60;
+  EXPECT_ERROR(passwords_->Authenticate(*Project(), right, clock_.Now()), ErrorCode::kUserLocked);
 }
 
 TEST_F(ServiceTest, WeakPasswordsAndDuplicatesAreRefused) {

@@ -6,9 +6,11 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "fake_clock.h"
 #include "fake_random.h"
@@ -291,6 +293,81 @@ TEST_P(StoreTest, ASessionOfAMissingUserIsRefused) {
   foreign.project_id = "project-test-other";
   EXPECT_ERROR(store_->CreateSession(foreign), ErrorCode::kUserNotFound);
   EXPECT_OK(store_->CreateSession(NewSession("session-d", "user-2", 4)));
+}
+
+TEST_P(StoreTest, PasswordFailuresAreCountedAtomically) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-1", "a@example.com")));
+  const LockPolicy policy{50, Seconds(600), Seconds(900)};
+  // Concurrent failures (several connections) are all counted, none lost to a conflict.
+  constexpr int kThreads = 4, kEach = 5;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        if (!store_->RecordPasswordFailure(project_, "user-1", clock_.Now(), policy).ok()) ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  auto user = store_->GetUser(project_, "user-1");
+  ASSERT_OK(user);
+  EXPECT_EQ((*user)->failed_password_attempts, kThreads * kEach);
+  EXPECT_EQ((*user)->version, kThreads * kEach);  // Every failure is a change of the user.
+  EXPECT_FALSE((*user)->locked_until.has_value());
+
+  // Reaching the threshold locks and restarts the count.
+  const LockPolicy three{3, Seconds(600), Seconds(900)};
+  auto fresh_user = NewUser("user-2", "b@example.com");
+  ASSERT_OK(store_->CreateUser(fresh_user));
+  for (int i = 1; i <= 3; ++i) {
+    auto state = store_->RecordPasswordFailure(project_, "user-2", clock_.Now(), three);
+    ASSERT_OK(state);
+    EXPECT_EQ(state->attempts, i < 3 ? i : 0);
+    EXPECT_EQ(state->locked_until.has_value(), i == 3);
+  }
+  auto locked = store_->GetUser(project_, "user-2");
+  ASSERT_OK(locked);
+  EXPECT_EQ((*locked)->locked_until, clock_.Now() + Seconds(900));
+  EXPECT_ERROR(store_->RecordPasswordFailure(project_, "user-none", clock_.Now(), three),
+               ErrorCode::kUserNotFound);
+}
+
+TEST_P(StoreTest, UnknownEmailFailuresCountLockAndAgeOut) {
+  const LockPolicy policy{3, Seconds(600), Seconds(900)};
+  EmailKey a{}, b{};
+  a.fill(1);
+  b.fill(2);
+  auto none = store_->GetUnknownEmailFailures(project_, a);
+  ASSERT_OK(none);
+  EXPECT_EQ(none->attempts, 0);
+  // Concurrent first failures of one address count as two.
+  std::thread other(
+      [&] { ASSERT_OK(store_->RecordUnknownEmailFailure(project_, a, clock_.Now(), policy)); });
+  ASSERT_OK(store_->RecordUnknownEmailFailure(project_, a, clock_.Now(), policy));
+  other.join();
+  auto two = store_->GetUnknownEmailFailures(project_, a);
+  ASSERT_OK(two);
+  EXPECT_EQ(two->attempts, 2);
+  auto third = store_->RecordUnknownEmailFailure(project_, a, clock_.Now(), policy);
+  ASSERT_OK(third);
+  EXPECT_EQ(third->locked_until, clock_.Now() + Seconds(900));
+  // Another project's address of the same digest is separate.
+  auto foreign = store_->GetUnknownEmailFailures("project-test-other", a);
+  ASSERT_OK(foreign);
+  EXPECT_EQ(foreign->attempts, 0);
+  ASSERT_OK(store_->RecordUnknownEmailFailure(project_, b, clock_.Now(), policy));
+  // b's window passes after 600 s; a's lock holds until 900 s.
+  auto pruned = store_->DeleteStaleUnknownEmailFailures(clock_.Now() + Seconds(700));
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 1);
+  auto kept = store_->GetUnknownEmailFailures(project_, a);
+  ASSERT_OK(kept);
+  EXPECT_TRUE(kept->locked_until.has_value());
+  pruned = store_->DeleteStaleUnknownEmailFailures(clock_.Now() + Seconds(900));
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 1);
 }
 
 TEST_P(StoreTest, SearchFiltersAndPages) {
