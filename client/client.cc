@@ -20,6 +20,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t kMaxResponseDepth = 64;
+// Past a JWT's whole life (5 min), a tolerance no longer covers clocks but extends expiry.
+constexpr std::chrono::seconds kMaxClockTolerance{300};
 
 Error ArgumentError(std::string message) {
   return Error{ErrorKind::kInvalidArgument, 0, "invalid_argument", std::move(message), ""};
@@ -178,7 +180,8 @@ class Client::Impl {
               options_.jwks_min_refetch_interval),
         verified_(options_.verified_cache_capacity) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-    verify_options_ = SessionJwtOptions(options_.project_id, {base_url_});
+    // The client's tolerance is built in, so that the usual call copies no options.
+    verify_options_ = SessionJwtOptions(options_.project_id, {base_url_}, options_.clock_tolerance);
   }
 
   // One API call: JSON in, JSON object out, errors typed.
@@ -247,7 +250,8 @@ class Client::Impl {
 
   Outcome<std::shared_ptr<const Session>> VerifyLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-      std::chrono::seconds tolerance) {
+      std::optional<std::chrono::seconds> call_tolerance) {
+    const std::chrono::seconds tolerance = call_tolerance.value_or(options_.clock_tolerance);
     if (max_token_age && max_token_age->count() <= 0) {
       return Error{ErrorKind::kJwtTooOld, 0, "jwt_too_old",
                    "max_token_age 0: every JWT counts as too old", ""};
@@ -275,7 +279,7 @@ class Client::Impl {
     auto keys = jwks_.Get();
     if (!keys.ok()) return keys.error();
     JwksSnapshot snapshot = std::move(*keys);
-    // The options are copied (strings and all) only for a non-default tolerance.
+    // The options are copied (strings and all) only for a tolerance other than the client's.
     std::optional<JwtVerifyOptions> custom;
     if (tolerance != verify_options_.clock_skew) {
       custom = verify_options_;
@@ -344,6 +348,10 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   }
   if (options.jwks_refresh_interval.count() <= 0) {
     return ArgumentError("jwks_refresh_interval must be positive");
+  }
+  if (options.clock_tolerance < std::chrono::seconds(0) ||
+      options.clock_tolerance > kMaxClockTolerance) {
+    return ArgumentError("clock_tolerance must be between 0 and 300 s");
   }
   return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
 }
@@ -439,13 +447,13 @@ Outcome<Jwks> Sessions::GetJwks() {
 
 Outcome<std::shared_ptr<const Session>> Sessions::AuthenticateJwtLocal(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::chrono::seconds clock_tolerance) {
+    std::optional<std::chrono::seconds> clock_tolerance) {
   return c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
 }
 
 Outcome<JwtAuthenticateResult> Sessions::AuthenticateJwt(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::chrono::seconds clock_tolerance) {
+    std::optional<std::chrono::seconds> clock_tolerance) {
   if (jwt.empty()) return ArgumentError("the JWT is empty");
   if (!max_token_age || max_token_age->count() > 0) {
     auto local = c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
