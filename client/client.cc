@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/time_format.h"
 #include "tessera/token/jwt.h"
+#include "tessera/token/key_set.h"
 #include "tessera/token/session_jwt.h"
 
 namespace tessera::client {
@@ -29,6 +30,12 @@ Error ArgumentError(std::string message) {
 
 Error ProtocolError(std::string message) {
   return Error{ErrorKind::kProtocol, 0, "unexpected_response", std::move(message), ""};
+}
+
+Error ResponseTooLarge(std::size_t limit) {
+  return Error{ErrorKind::kResponseTooLarge, 0, "response_too_large",
+               "the response body is larger than the limit of " + std::to_string(limit) + " bytes",
+               ""};
 }
 
 std::string StringMember(const json::object& o, std::string_view name) {
@@ -194,7 +201,7 @@ class Client::Impl {
                    {"Content-Type", "application/json"},
                    {"Accept", "application/json"}};
     if (body) req.body = json::serialize(*body);
-    auto res = transport_->Send(req);
+    auto res = Send(req, options_.max_response_bytes);
     if (!res.ok()) return res.error();
     auto parsed = ParseJson(res->body, kMaxResponseDepth);
     if (!parsed.ok() || !parsed->is_object()) {
@@ -219,13 +226,23 @@ class Client::Impl {
     HttpRequest req;
     req.method = "GET";
     req.url = base_url_ + "/v1/sessions/jwks/" + UrlEncode(options_.project_id);
-    auto res = transport_->Send(req);
+    // No larger than KeySet would parse: a bigger document is refused before it is all in memory.
+    auto res = Send(req, kMaxJwksBytes);
     if (!res.ok()) return res.error();
     if (res->status != 200) {
       return Error{ErrorKind::kApi, res->status, "jwks_unavailable",
                    "GET JWKS answered HTTP " + std::to_string(res->status), ""};
     }
     return std::move(res->body);
+  }
+
+  // Sends `req` allowing at most `limit` bytes of response body. The transport stops a longer
+  // body as it arrives; the check here holds the limit for an application's own transport too.
+  Outcome<HttpResponse> Send(HttpRequest& req, std::size_t limit) {
+    req.max_response_bytes = limit;
+    auto res = transport_->Send(req);
+    if (res.ok() && res->body.size() > limit) return ResponseTooLarge(limit);
+    return res;
   }
 
   // The time checks that apply to a verified JWT on every use, cached or not.
@@ -349,6 +366,7 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.jwks_refresh_interval.count() <= 0) {
     return ArgumentError("jwks_refresh_interval must be positive");
   }
+  if (options.max_response_bytes == 0) return ArgumentError("max_response_bytes must be positive");
   if (options.clock_tolerance < std::chrono::seconds(0) ||
       options.clock_tolerance > kMaxClockTolerance) {
     return ArgumentError("clock_tolerance must be between 0 and 300 s");

@@ -39,6 +39,12 @@ struct ClientOptions {
   std::string base_url;
   std::chrono::milliseconds connect_timeout{2000};  // Default: 2 s.
   std::chrono::milliseconds request_timeout{5000};  // Default: 5 s.
+  // The largest API response body accepted: a larger one is cut off as it arrives and the call
+  // fails with kResponseTooLarge, so a broken or hostile endpoint cannot fill the process's
+  // memory. The largest answer is Sessions().Get's list of a user's live sessions (about 1 KB
+  // each): raise this if a user can hold more than about a thousand. The key set has its own
+  // fixed limit, 256 KiB (the most the SDK would parse). Must be positive. Default: 1 MiB.
+  std::size_t max_response_bytes = kDefaultMaxResponseBytes;
   // The key set is refreshed in the background this often. Default: 5 min.
   std::chrono::seconds jwks_refresh_interval{300};
   // An unknown `kid` triggers a refetch at most this often. Default: 30 s (as jose).
