@@ -514,6 +514,27 @@ void ScriptedTransport::RespondWith(int status, std::string body) {
   canned_ = HttpResponse{status, std::move(body)};
 }
 
+void ScriptedTransport::Hold() {
+  std::lock_guard lock(mu_);
+  hold_ = true;
+}
+
+void ScriptedTransport::Release() {
+  {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+::testing::AssertionResult ScriptedTransport::AwaitHeld(std::uint64_t n) {
+  std::unique_lock lock(mu_);
+  if (hold_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return held_ >= n; })) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << held_ << " requests held after 60 s, expected " << n;
+}
+
 Outcome<HttpResponse> ScriptedTransport::Send(const HttpRequest& request) {
   requests_.fetch_add(1);
   const std::size_t scheme = request.url.find("://");
@@ -524,8 +545,14 @@ Outcome<HttpResponse> ScriptedTransport::Send(const HttpRequest& request) {
   ErrorKind kind;
   HttpResponse canned;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     log_.push_back(request.method + " " + path);
+    if (hold_) {
+      ++held_;
+      hold_cv_.notify_all();
+      hold_cv_.wait(lock, [&] { return !hold_; });
+      --held_;
+    }
     mode = mode_;
     kind = fail_kind_;
     canned = canned_;

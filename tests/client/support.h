@@ -209,6 +209,13 @@ class ScriptedTransport final : public Transport {
   void FailWith(ErrorKind kind);
   void RespondWith(int status, std::string body);
 
+  // From Hold() until Release(), every request waits in Send before it is answered (then as the
+  // mode says), so a test can keep a call in flight while other callers arrive.
+  void Hold();
+  void Release();
+  // Waits until `n` requests are waiting in Send because of Hold() (fails after 60 s).
+  ::testing::AssertionResult AwaitHeld(std::uint64_t n);
+
   Outcome<HttpResponse> Send(const HttpRequest& request) override;
 
   std::uint64_t requests() const { return requests_.load(); }
@@ -221,6 +228,9 @@ class ScriptedTransport final : public Transport {
   enum class Mode { kPass, kFail, kRespond };
   std::shared_ptr<Transport> inner_;
   mutable std::mutex mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;        // GUARDED_BY(mu_)
+  std::uint64_t held_ = 0;   // GUARDED_BY(mu_): requests waiting because of hold_.
   Mode mode_ = Mode::kPass;  // GUARDED_BY(mu_)
   ErrorKind fail_kind_ = ErrorKind::kTransport;
   HttpResponse canned_;
