@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/time_format.h"
 #include "tessera/token/jwt.h"
+#include "tessera/token/key_set.h"
 #include "tessera/token/session_jwt.h"
 
 namespace tessera::client {
@@ -20,6 +21,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t kMaxResponseDepth = 64;
+// Past a JWT's whole life (5 min), a tolerance no longer covers clocks but extends expiry.
+constexpr std::chrono::seconds kMaxClockTolerance{300};
 
 Error ArgumentError(std::string message) {
   return Error{ErrorKind::kInvalidArgument, 0, "invalid_argument", std::move(message), ""};
@@ -27,6 +30,12 @@ Error ArgumentError(std::string message) {
 
 Error ProtocolError(std::string message) {
   return Error{ErrorKind::kProtocol, 0, "unexpected_response", std::move(message), ""};
+}
+
+Error ResponseTooLarge(std::size_t limit) {
+  return Error{ErrorKind::kResponseTooLarge, 0, "response_too_large",
+               "the response body is larger than the limit of " + std::to_string(limit) + " bytes",
+               ""};
 }
 
 std::string StringMember(const json::object& o, std::string_view name) {
@@ -178,7 +187,8 @@ class Client::Impl {
               options_.jwks_min_refetch_interval),
         verified_(options_.verified_cache_capacity) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-    verify_options_ = SessionJwtOptions(options_.project_id, {base_url_});
+    // The client's tolerance is built in, so that the usual call copies no options.
+    verify_options_ = SessionJwtOptions(options_.project_id, {base_url_}, options_.clock_tolerance);
   }
 
   // One API call: JSON in, JSON object out, errors typed.
@@ -191,7 +201,7 @@ class Client::Impl {
                    {"Content-Type", "application/json"},
                    {"Accept", "application/json"}};
     if (body) req.body = json::serialize(*body);
-    auto res = transport_->Send(req);
+    auto res = Send(req, options_.max_response_bytes);
     if (!res.ok()) return res.error();
     auto parsed = ParseJson(res->body, kMaxResponseDepth);
     if (!parsed.ok() || !parsed->is_object()) {
@@ -216,13 +226,23 @@ class Client::Impl {
     HttpRequest req;
     req.method = "GET";
     req.url = base_url_ + "/v1/sessions/jwks/" + UrlEncode(options_.project_id);
-    auto res = transport_->Send(req);
+    // No larger than KeySet would parse: a bigger document is refused before it is all in memory.
+    auto res = Send(req, kMaxJwksBytes);
     if (!res.ok()) return res.error();
     if (res->status != 200) {
       return Error{ErrorKind::kApi, res->status, "jwks_unavailable",
                    "GET JWKS answered HTTP " + std::to_string(res->status), ""};
     }
     return std::move(res->body);
+  }
+
+  // Sends `req` allowing at most `limit` bytes of response body. The transport stops a longer
+  // body as it arrives; the check here holds the limit for an application's own transport too.
+  Outcome<HttpResponse> Send(HttpRequest& req, std::size_t limit) {
+    req.max_response_bytes = limit;
+    auto res = transport_->Send(req);
+    if (res.ok() && res->body.size() > limit) return ResponseTooLarge(limit);
+    return res;
   }
 
   // The time checks that apply to a verified JWT on every use, cached or not.
@@ -247,7 +267,8 @@ class Client::Impl {
 
   Outcome<std::shared_ptr<const Session>> VerifyLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-      std::chrono::seconds tolerance) {
+      std::optional<std::chrono::seconds> call_tolerance) {
+    const std::chrono::seconds tolerance = call_tolerance.value_or(options_.clock_tolerance);
     if (max_token_age && max_token_age->count() <= 0) {
       return Error{ErrorKind::kJwtTooOld, 0, "jwt_too_old",
                    "max_token_age 0: every JWT counts as too old", ""};
@@ -275,7 +296,7 @@ class Client::Impl {
     auto keys = jwks_.Get();
     if (!keys.ok()) return keys.error();
     JwksSnapshot snapshot = std::move(*keys);
-    // The options are copied (strings and all) only for a non-default tolerance.
+    // The options are copied (strings and all) only for a tolerance other than the client's.
     std::optional<JwtVerifyOptions> custom;
     if (tolerance != verify_options_.clock_skew) {
       custom = verify_options_;
@@ -344,6 +365,11 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   }
   if (options.jwks_refresh_interval.count() <= 0) {
     return ArgumentError("jwks_refresh_interval must be positive");
+  }
+  if (options.max_response_bytes == 0) return ArgumentError("max_response_bytes must be positive");
+  if (options.clock_tolerance < std::chrono::seconds(0) ||
+      options.clock_tolerance > kMaxClockTolerance) {
+    return ArgumentError("clock_tolerance must be between 0 and 300 s");
   }
   return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
 }
@@ -439,13 +465,13 @@ Outcome<Jwks> Sessions::GetJwks() {
 
 Outcome<std::shared_ptr<const Session>> Sessions::AuthenticateJwtLocal(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::chrono::seconds clock_tolerance) {
+    std::optional<std::chrono::seconds> clock_tolerance) {
   return c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
 }
 
 Outcome<JwtAuthenticateResult> Sessions::AuthenticateJwt(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::chrono::seconds clock_tolerance) {
+    std::optional<std::chrono::seconds> clock_tolerance) {
   if (jwt.empty()) return ArgumentError("the JWT is empty");
   if (!max_token_age || max_token_age->count() > 0) {
     auto local = c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);

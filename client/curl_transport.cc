@@ -10,9 +10,30 @@
 namespace tessera::client {
 namespace {
 
+// The response body as it arrives, never more than `limit` bytes of it.
+struct Sink {
+  std::string body;
+  std::size_t limit = 0;
+  bool too_large = false;
+};
+
 std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
+  auto* sink = static_cast<Sink*>(out);
+  const std::size_t bytes = size * n;
+  if (bytes > sink->limit - sink->body.size()) {
+    // Returning less than `bytes` makes curl abort the transfer (CURLE_WRITE_ERROR): a body
+    // without a Content-Length, or one longer than it announced, is cut off here.
+    sink->too_large = true;
+    return 0;
+  }
+  sink->body.append(data, bytes);
+  return bytes;
+}
+
+Error TooLarge(std::size_t limit) {
+  return Error{ErrorKind::kResponseTooLarge, 0, "response_too_large",
+               "the response body is larger than the limit of " + std::to_string(limit) + " bytes",
+               ""};
 }
 
 class CurlTransport final : public Transport {
@@ -33,7 +54,8 @@ class CurlTransport final : public Transport {
                    ""};
     }
     curl_easy_reset(h);  // Keeps the handle's connection cache; clears the previous options.
-    std::string body;
+    Sink sink;
+    sink.limit = request.max_response_bytes;
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : request.headers) {
       headers = curl_slist_append(headers, (k + ": " + v).c_str());
@@ -47,7 +69,13 @@ class CurlTransport final : public Transport {
                      static_cast<long>(options_.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    // A Content-Length over the limit fails before the body is read (CURLE_FILESIZE_EXCEEDED).
+    // 0 would mean "no limit" to curl; Collect still refuses every byte then.
+    if (request.max_response_bytes > 0) {
+      curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(request.max_response_bytes));
+    }
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "tessera-cpp-sdk/0.1");
@@ -63,6 +91,9 @@ class CurlTransport final : public Transport {
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     Return(h);
+    if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && sink.too_large)) {
+      return TooLarge(request.max_response_bytes);
+    }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return Error{ErrorKind::kTimeout, 0, "timeout",
                    std::string("request timed out: ") + curl_easy_strerror(rc), ""};
@@ -71,7 +102,7 @@ class CurlTransport final : public Transport {
       return Error{ErrorKind::kTransport, 0, "connection_failed",
                    std::string("request failed: ") + curl_easy_strerror(rc), ""};
     }
-    return HttpResponse{static_cast<int>(status), std::move(body)};
+    return HttpResponse{static_cast<int>(status), std::move(sink.body)};
   }
 
  private:

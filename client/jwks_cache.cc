@@ -2,6 +2,18 @@
 
 namespace tessera::client {
 
+namespace {
+
+// What Get() answers while no key set has arrived: the fetch's error, as kJwksUnavailable (its
+// error_type and status still say why).
+Error NoKeySet(Error e) {
+  e.kind = ErrorKind::kJwksUnavailable;
+  e.error_message = "no JWKS available: " + e.error_message;
+  return e;
+}
+
+}  // namespace
+
 JwksCache::JwksCache(std::function<Outcome<std::string>()> fetch, const Clock& clock,
                      std::chrono::seconds refresh_interval,
                      std::chrono::seconds min_refetch_interval)
@@ -21,6 +33,17 @@ JwksCache::~JwksCache() {
 
 Outcome<JwksSnapshot> JwksCache::FetchLocked() {
   last_fetch_attempt_ = clock_.Now();
+  auto fetched = FetchAndInstallLocked();
+  if (fetched.ok()) {
+    last_failure_.reset();
+  } else {
+    last_failure_ = fetched.error();
+  }
+  attempts_.fetch_add(1, std::memory_order_release);
+  return fetched;
+}
+
+Outcome<JwksSnapshot> JwksCache::FetchAndInstallLocked() {
   auto text = fetch_();
   if (!text.ok()) {
     failures_.fetch_add(1);
@@ -45,6 +68,11 @@ Outcome<JwksSnapshot> JwksCache::FetchLocked() {
   snapshot_ = JwksSnapshot{*set, snapshot_.generation + 1};
   generation_.store(snapshot_.generation, std::memory_order_release);
   return snapshot_;
+}
+
+bool JwksCache::AttemptedRecentlyLocked() const {
+  const auto elapsed = clock_.Now() - last_fetch_attempt_;
+  return elapsed >= TimePoint::duration::zero() && elapsed < min_refetch_interval_;
 }
 
 void JwksCache::StartBackgroundLocked() {
@@ -73,18 +101,20 @@ Outcome<JwksSnapshot> JwksCache::Get() {
     std::lock_guard lock(snapshot_mu_);
     if (snapshot_.keys) return snapshot_;
   }
+  // Read before waiting: an attempt that completes after this point is one this caller waited
+  // for, and its outcome is this caller's too.
+  const std::uint64_t seen = attempts_.load(std::memory_order_acquire);
   std::lock_guard fetch_lock(fetch_mu_);
   {
     std::lock_guard lock(snapshot_mu_);
     if (snapshot_.keys) return snapshot_;  // Another caller fetched while we waited.
   }
-  auto fetched = FetchLocked();
-  if (!fetched.ok()) {
-    Error e = fetched.error();
-    e.kind = ErrorKind::kJwksUnavailable;
-    e.error_message = "no JWKS available: " + e.error_message;
-    return e;
+  if (last_failure_ &&
+      (attempts_.load(std::memory_order_relaxed) != seen || AttemptedRecentlyLocked())) {
+    return NoKeySet(*last_failure_);  // Failed while we waited, or too recently to try again.
   }
+  auto fetched = FetchLocked();
+  if (!fetched.ok()) return NoKeySet(fetched.error());
   StartBackgroundLocked();
   return fetched;
 }
@@ -96,7 +126,7 @@ JwksSnapshot JwksCache::RefreshForUnknownKid(const JwksSnapshot& seen) {
     // Someone installed a different set meanwhile: try that one.
     if (snapshot_.generation != seen.generation) return snapshot_;
   }
-  if (clock_.Now() - last_fetch_attempt_ < min_refetch_interval_) return seen;
+  if (AttemptedRecentlyLocked()) return seen;
   auto fetched = FetchLocked();
   return fetched.ok() ? *fetched : seen;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -34,8 +35,11 @@ class JwksCache {
             std::chrono::seconds refresh_interval, std::chrono::seconds min_refetch_interval);
   ~JwksCache();
 
-  // The current snapshot. Only before the first successful fetch does this fetch (once, shared
-  // by every caller that arrives meanwhile); afterwards it never waits for the network.
+  // The current snapshot. Once a fetch has succeeded, this never waits for the network. Until
+  // then it fetches, one fetch at a time: a caller that arrives while a fetch is in flight waits
+  // for it and shares its outcome, success or failure (kJwksUnavailable), instead of fetching
+  // again. A failure stays the answer, without a fetch, until min_refetch_interval has passed
+  // since that attempt, so a dead server costs one fetch per interval, not one per call.
   Outcome<JwksSnapshot> Get();
 
   // The current snapshot's generation (0 before the first fetch), without locking: a key found
@@ -51,8 +55,12 @@ class JwksCache {
 
  private:
   // Fetches and installs a new snapshot (unless the document is unchanged); the old one stays on
-  // failure.
+  // failure. Records the attempt: its time, its failure, the attempt count.
   Outcome<JwksSnapshot> FetchLocked();
+  Outcome<JwksSnapshot> FetchAndInstallLocked();  // FetchLocked without the record.
+  // Whether the last attempt was less than min_refetch_interval ago. A clock that went back
+  // (the wall clock can) counts as long ago, so a step back cannot stall fetching.
+  bool AttemptedRecentlyLocked() const;
   void StartBackgroundLocked();
   void Background();
 
@@ -61,9 +69,14 @@ class JwksCache {
   const std::chrono::seconds refresh_interval_;
   const std::chrono::seconds min_refetch_interval_;
 
-  std::mutex fetch_mu_;             // One fetch at a time.
+  std::mutex fetch_mu_;             // One fetch at a time; callers wait for it here.
   TimePoint last_fetch_attempt_{};  // GUARDED_BY(fetch_mu_)
   std::string last_document_;       // GUARDED_BY(fetch_mu_): the text snapshot_ was parsed from.
+  // Why the last attempt failed; unset after a success. GUARDED_BY(fetch_mu_)
+  std::optional<Error> last_failure_;
+  // Fetch attempts completed, for a waiting caller to tell whether one ended while it waited.
+  // Written under fetch_mu_.
+  std::atomic<std::uint64_t> attempts_{0};
 
   mutable std::mutex snapshot_mu_;  // Held only to copy or swap the snapshot.
   JwksSnapshot snapshot_;           // GUARDED_BY(snapshot_mu_)

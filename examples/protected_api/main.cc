@@ -127,6 +127,7 @@ Reply FailureReply(const tc::Error& e) {
     case tc::ErrorKind::kTransport:
     case tc::ErrorKind::kTimeout:
     case tc::ErrorKind::kProtocol:
+    case tc::ErrorKind::kResponseTooLarge:
     case tc::ErrorKind::kJwksUnavailable:
       break;
   }

@@ -61,6 +61,15 @@ TEST_F(ApiTest, CreateValidatesOptionsWithoutIo) {
   bad = o;
   bad.jwks_refresh_interval = seconds(0);
   EXPECT_ERROR_KIND(Client::Create(bad), ErrorKind::kInvalidArgument);
+  bad = o;
+  bad.clock_tolerance = seconds(-1);
+  EXPECT_ERROR_KIND(Client::Create(bad), ErrorKind::kInvalidArgument);
+  bad.clock_tolerance = seconds(301);
+  EXPECT_ERROR_KIND(Client::Create(bad), ErrorKind::kInvalidArgument);
+  bad.clock_tolerance = seconds(300);
+  ASSERT_OK(Client::Create(bad));
+  bad.clock_tolerance = seconds(0);
+  ASSERT_OK(Client::Create(bad));
   auto good = Client::Create(o);
   ASSERT_OK(good);
   EXPECT_EQ(transport->requests(), 0u) << "Create must do no I/O";

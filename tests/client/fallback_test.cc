@@ -80,12 +80,16 @@ TEST_F(FallbackTest, ExpiredJwtGoesToTheApi) {
   ASSERT_EQ(exp, iat + 300);
   ASSERT_OK(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt));  // Fresh: fine.
 
-  // The client's clock past exp; the server's is not, so the session lives.
-  clock_->Advance(seconds(exp - ToUnixSeconds(clock_->Now()) + 1));
+  // The client's clock past exp and the default clock tolerance; the server's is not, so the
+  // session lives.
+  const seconds tolerance = ClientOptions().clock_tolerance;
+  clock_->Set(FromUnixSeconds(exp + tolerance.count() - 1));
+  ASSERT_OK(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt));  // The last second.
+  clock_->Advance(seconds(1));
   auto local = client_->Sessions().AuthenticateJwtLocal(session_.session_jwt);
   EXPECT_ERROR_KIND(local, ErrorKind::kJwtInvalid);
   // The verified-JWT cache must not shortcut the expiry check either.
-  EXPECT_EQ(client_->stats().verified_cache_hits, 0u);
+  EXPECT_EQ(client_->stats().verified_cache_hits, 1u);
 
   WaitForNextSecond();  // So that the server's new JWT differs from the old one.
   const auto api_before = transport_->api_requests();
@@ -93,10 +97,75 @@ TEST_F(FallbackTest, ExpiredJwtGoesToTheApi) {
   ExpectApiAnswer(r, session_.session_jwt);
   EXPECT_EQ(transport_->api_requests(), api_before + 1);
   EXPECT_EQ(client_->stats().api_fallbacks, 1u);
-  // Clock tolerance covers a little lateness, locally.
+  // A call's own clock tolerance replaces the client's, either way.
   EXPECT_TRUE(client_->Sessions()
-                  .AuthenticateJwtLocal(session_.session_jwt, std::nullopt, seconds(5))
+                  .AuthenticateJwtLocal(session_.session_jwt, std::nullopt, tolerance + seconds(1))
                   .ok());
+  clock_->Set(FromUnixSeconds(exp));
+  EXPECT_ERROR_KIND(
+      client_->Sessions().AuthenticateJwtLocal(session_.session_jwt, std::nullopt, seconds(0)),
+      ErrorKind::kJwtInvalid);
+}
+
+// A server whose clock runs a little ahead of the client's mints JWTs whose iat and nbf lie in the
+// client's future. Up to the default clock tolerance (5 s) they are accepted locally, without an
+// API call; further ahead they are refused locally.
+TEST_F(FallbackTest, JwtFromAServerClockSlightlyAheadIsVerifiedLocally) {
+  const std::int64_t iat = JwtIntClaim(session_.session_jwt, "iat").value();
+  ASSERT_EQ(JwtIntClaim(session_.session_jwt, "nbf").value_or(iat), iat);
+  const auto api_before = transport_->api_requests();
+
+  clock_->Set(FromUnixSeconds(iat - 2));
+  ASSERT_OK(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt));
+  auto r = client_->Sessions().AuthenticateJwt(session_.session_jwt);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->verified_by, VerifiedBy::kLocal);
+  EXPECT_EQ(transport_->api_requests(), api_before) << "no API call for a JWT 2 s ahead";
+  EXPECT_EQ(client_->stats().api_fallbacks, 0u);
+
+  // The edge, from a signature check and from the verified cache alike: 5 s ahead is accepted,
+  // 6 s is not.
+  ClientOptions o = Options();
+  o.clock = clock_;
+  o.verified_cache_capacity = 0;
+  auto uncached = NewClient(o);
+  ASSERT_NE(uncached, nullptr);
+  clock_->Set(FromUnixSeconds(iat - 5));
+  EXPECT_TRUE(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt).ok());
+  EXPECT_TRUE(uncached->Sessions().AuthenticateJwtLocal(session_.session_jwt).ok());
+  clock_->Set(FromUnixSeconds(iat - 6));
+  EXPECT_ERROR_KIND(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt),
+                    ErrorKind::kJwtInvalid);
+  EXPECT_ERROR_KIND(uncached->Sessions().AuthenticateJwtLocal(session_.session_jwt),
+                    ErrorKind::kJwtInvalid);
+}
+
+// The tolerance is an option of the client (5 s by default) and a call may pass its own: with 0,
+// a JWT from a server 2 s ahead is refused locally and the API answers for it.
+TEST_F(FallbackTest, ClockToleranceIsTheClientsUnlessTheCallSaysOtherwise) {
+  EXPECT_EQ(ClientOptions().clock_tolerance, seconds(5));
+  const std::int64_t iat = JwtIntClaim(session_.session_jwt, "iat").value();
+  clock_->Set(FromUnixSeconds(iat - 2));
+
+  ClientOptions o = Options();
+  o.clock = clock_;
+  o.transport = transport_;
+  o.clock_tolerance = seconds(0);
+  auto strict = NewClient(o);
+  ASSERT_NE(strict, nullptr);
+  EXPECT_ERROR_KIND(strict->Sessions().AuthenticateJwtLocal(session_.session_jwt),
+                    ErrorKind::kJwtInvalid);
+  ASSERT_OK(
+      strict->Sessions().AuthenticateJwtLocal(session_.session_jwt, std::nullopt, seconds(2)));
+  WaitForNextSecond();  // So that the server's new JWT differs from the old one.
+  const auto api_before = transport_->api_requests();
+  ExpectApiAnswer(strict->Sessions().AuthenticateJwt(session_.session_jwt), session_.session_jwt);
+  EXPECT_EQ(transport_->api_requests(), api_before + 1);
+
+  EXPECT_ERROR_KIND(
+      client_->Sessions().AuthenticateJwtLocal(session_.session_jwt, std::nullopt, seconds(1)),
+      ErrorKind::kJwtInvalid);
+  ASSERT_OK(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt));
 }
 
 TEST_F(FallbackTest, TooOldJwtGoesToTheApi) {
@@ -213,9 +282,10 @@ TEST_F(FallbackTest, JwtOfAnotherProjectIsRefusedLocallyAndByTheApi) {
 }
 
 // Revocation is visible only to the API path. A JWT verified locally stays valid until its exp
-// even after its session was revoked: that is the documented Stytch semantics (spec §3.3:
-// "a locally valid JWT (<= 5 min old) is accepted without any server call, even if the session
-// was revoked meanwhile"), and callers who cannot accept it pass max_token_age 0.
+// (plus the clock tolerance) even after its session was revoked: that is the documented Stytch
+// semantics (spec §3.3: "a locally valid JWT (<= 5 min old) is accepted without any server call,
+// even if the session was revoked meanwhile"), and callers who cannot accept it pass max_token_age
+// 0.
 TEST_F(FallbackTest, RevokedSessionIsRefusedOnlyByTheApiPath) {
   auto before = client_->Sessions().AuthenticateJwt(session_.session_jwt);
   ASSERT_OK(before);
@@ -242,9 +312,10 @@ TEST_F(FallbackTest, RevokedSessionIsRefusedOnlyByTheApiPath) {
   ASSERT_NE(uncached, nullptr);
   EXPECT_TRUE(uncached->Sessions().AuthenticateJwtLocal(session_.session_jwt).ok());
 
-  // Until exp: then local verification fails and the API says the session is gone.
+  // Until exp and the clock tolerance: then local verification fails and the API says the
+  // session is gone.
   const std::int64_t exp = JwtIntClaim(session_.session_jwt, "exp").value();
-  clock_->Advance(seconds(exp - ToUnixSeconds(clock_->Now()) + 1));
+  clock_->Set(FromUnixSeconds(exp + ClientOptions().clock_tolerance.count() + 1));
   EXPECT_ERROR_KIND(client_->Sessions().AuthenticateJwtLocal(session_.session_jwt),
                     ErrorKind::kJwtInvalid);
   EXPECT_API_ERROR(client_->Sessions().AuthenticateJwt(session_.session_jwt), 404,

@@ -218,5 +218,60 @@ TEST_F(JwksCacheTest, UnknownKidRefetchesOncePerInterval) {
   EXPECT_EQ(transport_->api_requests(), 0u);
 }
 
+// Before any key set has arrived, the first fetch is shared whatever its outcome: callers that
+// arrive while it is in flight wait for it and get its failure, none repeats it, and later calls
+// get that failure at once, without a fetch, until jwks_min_refetch_interval has passed on the
+// client's clock. No server: the transport fails every request.
+TEST(JwksFirstFetchTest, ConcurrentCallersShareOneFailedFetch) {
+  auto transport = std::make_shared<ScriptedTransport>();
+  transport->FailWith(ErrorKind::kTimeout);
+  auto clock = std::make_shared<FakeClock>();
+  ClientOptions o;
+  o.project_id = "project-test-00000000-0000-0000-0000-000000000000";
+  o.secret = "secret-test-unused";
+  o.base_url = "http://127.0.0.1:1";
+  o.transport = transport;
+  o.clock = clock;
+  auto created = Client::Create(o);
+  ASSERT_OK(created);
+  Client& client = **created;
+
+  // One caller's fetch is held in flight while the others arrive; then it fails.
+  constexpr int kCallers = 8;
+  transport->Hold();
+  std::atomic<int> shared_failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kCallers; ++t) {
+    threads.emplace_back([&] {
+      auto r = client.Sessions().AuthenticateJwtLocal("a.b.c");
+      if (!r.ok() && r.error().kind == ErrorKind::kJwksUnavailable &&
+          r.error().error_type == "timeout") {
+        shared_failures.fetch_add(1);
+      }
+    });
+  }
+  ASSERT_TRUE(transport->AwaitHeld(1));
+  transport->Release();
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(shared_failures.load(), kCallers) << "every caller gets the fetch's failure";
+  EXPECT_EQ(transport->jwks_requests(), 1u) << "one fetch for all callers";
+  EXPECT_EQ(client.stats().jwks_fetch_failures, 1u);
+
+  // Within jwks_min_refetch_interval (30 s) of that attempt: the same failure, no fetch.
+  EXPECT_ERROR_KIND(client.Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwksUnavailable);
+  clock->Advance(std::chrono::seconds(29));
+  EXPECT_ERROR_KIND(client.Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwksUnavailable);
+  EXPECT_EQ(transport->jwks_requests(), 1u);
+
+  // Past it, the next call fetches again, and this time a (valid, empty) key set arrives: the JWT
+  // is then refused for itself, not for want of keys.
+  clock->Advance(std::chrono::seconds(2));
+  transport->RespondWith(200, R"({"keys":[]})");
+  EXPECT_ERROR_KIND(client.Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwtInvalid);
+  EXPECT_EQ(transport->jwks_requests(), 2u);
+  EXPECT_EQ(client.stats().jwks_fetches, 1u);
+  EXPECT_EQ(client.stats().jwks_fetch_failures, 1u);
+}
+
 }  // namespace
 }  // namespace tessera::client::testing

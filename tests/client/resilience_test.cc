@@ -64,12 +64,13 @@ TEST(ServerDownTest, ClosedPortIsATransportError) {
   r.session_id = "session-test-x";
   EXPECT_ERROR_KIND(client->Sessions().Revoke(r), ErrorKind::kTransport);
   // No key set could ever be fetched: local verification says so; AuthenticateJwt then asks the
-  // API, which cannot be reached either.
+  // API, which cannot be reached either. The key set is tried once: within
+  // jwks_min_refetch_interval the second call gets the first one's failure.
   EXPECT_ERROR_KIND(client->Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwksUnavailable);
   EXPECT_ERROR_KIND(client->Sessions().AuthenticateJwt("a.b.c"), ErrorKind::kTransport);
   EXPECT_LT(SecondsSince(t0), 6 * 1.0 + 4.0);
   EXPECT_EQ(client->stats().jwks_fetches, 0u);
-  EXPECT_GE(client->stats().jwks_fetch_failures, 2u);
+  EXPECT_EQ(client->stats().jwks_fetch_failures, 1u);
 }
 
 // A server that accepts connections and never answers: every call ends at request_timeout with
@@ -164,6 +165,128 @@ TEST_F(ServerDiesTest, LocalVerificationOutlivesTheServer) {
                                                             "LCJ0eXAiOiJKV1QifQ.e30.AAAA"),
                     ErrorKind::kJwtInvalid);
   EXPECT_EQ(client->stats().jwks_fetches, fetched) << "no fetch can have succeeded";
+}
+
+// --- Oversized answers ---------------------------------------------------------------------------
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+// Asserts that `outcome` failed because the body was over the limit.
+#define EXPECT_TOO_LARGE(outcome, expected_kind)                     \
+  do {                                                               \
+    const auto& too_large_ = (outcome);                              \
+    EXPECT_ERROR_KIND(too_large_, expected_kind);                    \
+    if (!too_large_.ok()) {                                          \
+      EXPECT_EQ(too_large_.error().error_type, "response_too_large") \
+          << Describe(too_large_.error());                           \
+    }                                                                \
+  } while (0)
+
+// A server that streams a body without end (64 MiB stands for it) and announces no length: the
+// SDK stops reading at its limit, 1 MiB for API answers and 256 KiB for the key set, and says so.
+// Before the limit existed, the whole stream landed in memory.
+TEST(ResponseLimitTest, EndlessBodyIsCutOffAtTheLimit) {
+  StreamingServer server(64 * kMiB);
+  ASSERT_NE(server.port(), 0);
+  ClientOptions o = OfflineOptions(server.base_url());
+  o.request_timeout = seconds(60);  // The limit must end the transfer, not the timeout.
+  auto client = MustCreate(o);
+  ASSERT_NE(client, nullptr);
+
+  EXPECT_TOO_LARGE(client->Users().Get("user-test-x"), ErrorKind::kResponseTooLarge);
+  AuthenticateRequest a;
+  a.session_token = std::string(44, 'x');
+  EXPECT_TOO_LARGE(client->Sessions().Authenticate(a), ErrorKind::kResponseTooLarge);
+  EXPECT_TOO_LARGE(client->Sessions().GetJwks(), ErrorKind::kResponseTooLarge);
+  // Local verification reports the missing key set; AuthenticateJwt then asks the API, whose
+  // answer is cut off too.
+  EXPECT_TOO_LARGE(client->Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwksUnavailable);
+  EXPECT_TOO_LARGE(client->Sessions().AuthenticateJwt("a.b.c"), ErrorKind::kResponseTooLarge);
+  EXPECT_EQ(client->stats().jwks_fetches, 0u);
+  EXPECT_GE(server.requests(), 5u);
+}
+
+// A Content-Length over the limit is refused before any of the body is read.
+TEST(ResponseLimitTest, AnnouncedOversizeIsRefused) {
+  StreamingServer server(4 * kMiB, /*content_length=*/1024 * kMiB);
+  ASSERT_NE(server.port(), 0);
+  auto client = MustCreate(OfflineOptions(server.base_url()));
+  ASSERT_NE(client, nullptr);
+  EXPECT_TOO_LARGE(client->Users().Get("user-test-x"), ErrorKind::kResponseTooLarge);
+  EXPECT_TOO_LARGE(client->Sessions().GetJwks(), ErrorKind::kResponseTooLarge);
+}
+
+// A 300 KiB JSON object: an API answer may be that large, a key set may not (256 KiB). The API
+// limit is ClientOptions::max_response_bytes.
+TEST(ResponseLimitTest, KeySetLimitIsSmallerAndApiLimitIsAnOption) {
+  StreamingServer server(300 * 1024, /*content_length=*/300 * 1024);
+  ASSERT_NE(server.port(), 0);
+  auto client = MustCreate(OfflineOptions(server.base_url()));
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(ClientOptions().max_response_bytes, 1 * kMiB);
+  ASSERT_OK(client->Users().Get("user-test-x"));
+  EXPECT_TOO_LARGE(client->Sessions().GetJwks(), ErrorKind::kResponseTooLarge);
+
+  ClientOptions o = OfflineOptions(server.base_url());
+  o.max_response_bytes = 300 * 1024 - 1;
+  auto strict = MustCreate(o);
+  ASSERT_NE(strict, nullptr);
+  EXPECT_TOO_LARGE(strict->Users().Get("user-test-x"), ErrorKind::kResponseTooLarge);
+  o.max_response_bytes = 300 * 1024;
+  auto exact = MustCreate(o);
+  ASSERT_NE(exact, nullptr);
+  ASSERT_OK(exact->Users().Get("user-test-x"));
+
+  o.max_response_bytes = 0;
+  EXPECT_ERROR_KIND(Client::Create(o), ErrorKind::kInvalidArgument);
+}
+
+// The libcurl transport itself stops at HttpRequest::max_response_bytes, with or without a
+// Content-Length, rather than handing over a body for someone else to measure. A body of exactly
+// the limit passes.
+TEST(ResponseLimitTest, CurlTransportStopsAtTheLimit) {
+  constexpr std::size_t kBody = 300 * 1024;
+  StreamingServer unannounced(kBody);
+  StreamingServer announced(kBody, /*content_length=*/kBody);
+  StreamingServer endless(64 * kMiB);
+  ASSERT_NE(unannounced.port(), 0);
+  ASSERT_NE(announced.port(), 0);
+  ASSERT_NE(endless.port(), 0);
+  auto transport = NewCurlTransport();
+  HttpRequest req;
+  req.method = "GET";
+  EXPECT_EQ(req.max_response_bytes, 1 * kMiB);
+  for (const StreamingServer* server : {&unannounced, &announced}) {
+    SCOPED_TRACE(server == &announced ? "with Content-Length" : "without Content-Length");
+    req.url = server->base_url() + "/v1/users/user-test-x";
+    req.max_response_bytes = kBody;
+    auto whole = transport->Send(req);
+    ASSERT_OK(whole);
+    EXPECT_EQ(whole->status, 200);
+    EXPECT_EQ(whole->body.size(), kBody);
+    req.max_response_bytes = kBody - 1;
+    EXPECT_TOO_LARGE(transport->Send(req), ErrorKind::kResponseTooLarge);
+  }
+  req.url = endless.base_url() + "/v1/users/user-test-x";
+  req.max_response_bytes = 1 * kMiB;
+  EXPECT_TOO_LARGE(transport->Send(req), ErrorKind::kResponseTooLarge);
+}
+
+// A transport of the application's own that ignores HttpRequest::max_response_bytes still cannot
+// hand the client a larger body.
+TEST(ResponseLimitTest, ClientEnforcesTheLimitOnAnyTransport) {
+  auto transport = std::make_shared<ScriptedTransport>();
+  ClientOptions o = OfflineOptions("http://127.0.0.1:1");
+  o.transport = transport;
+  o.max_response_bytes = 1000;
+  auto client = MustCreate(o);
+  ASSERT_NE(client, nullptr);
+  transport->RespondWith(200, R"({"user_id":")" + std::string(1000, 'a') + R"("})");
+  EXPECT_TOO_LARGE(client->Users().Get("user-test-x"), ErrorKind::kResponseTooLarge);
+  transport->RespondWith(200, R"({"keys":[],"pad":")" + std::string(256 * 1024, 'a') + R"("})");
+  EXPECT_TOO_LARGE(client->Sessions().GetJwks(), ErrorKind::kResponseTooLarge);
+  transport->RespondWith(200, R"({"user_id":"user-test-x"})");
+  ASSERT_OK(client->Users().Get("user-test-x"));
 }
 
 // --- Transport failure injection ---------------------------------------------------------------

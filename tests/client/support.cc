@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -398,6 +399,101 @@ int ClosedPort() {
   return port;
 }
 
+StreamingServer::StreamingServer(std::uint64_t body_bytes,
+                                 std::optional<std::uint64_t> content_length)
+    : body_bytes_(body_bytes), content_length_(content_length) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ADD_FAILURE() << "streaming server: " << std::strerror(errno);
+    return;
+  }
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] { Run(); });
+}
+
+StreamingServer::~StreamingServer() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void StreamingServer::Run() {
+  while (!stop_.load()) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;  // Wakes up to see stop_.
+    const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) continue;
+    Serve(conn);
+    ::close(conn);
+  }
+}
+
+void StreamingServer::Serve(int fd) {
+  // A client that stops reading without hanging up cannot keep the server (and the test's
+  // teardown) waiting for more than this.
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  auto send_all = [&](const char* data, std::size_t n) {
+    while (n > 0 && !stop_.load()) {
+      const ssize_t w = ::send(fd, data, n, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;  // The client hung up (or stopped reading for 10 s).
+      data += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return n == 0;
+  };
+  // The request: headers, then as many body bytes as Content-Length says (read, so that closing
+  // the socket sends FIN rather than RST with unread data).
+  std::string request;
+  char buf[4096];
+  std::size_t header_end = std::string::npos;
+  while ((header_end = request.find("\r\n\r\n")) == std::string::npos) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || request.size() > 64 * 1024) return;
+    request.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t body_length = 0;
+  static const std::regex kContentLength(R"re(\r\n[Cc]ontent-[Ll]ength:\s*([0-9]+))re");
+  std::smatch m;
+  const std::string headers = request.substr(0, header_end);
+  if (std::regex_search(headers, m, kContentLength)) body_length = std::stoul(m[1].str());
+  while (request.size() < header_end + 4 + body_length) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    request.append(buf, static_cast<std::size_t>(n));
+  }
+  requests_.fetch_add(1);
+
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  if (content_length_) head += "Content-Length: " + std::to_string(*content_length_) + "\r\n";
+  head += "\r\n";
+  if (!send_all(head.data(), head.size())) return;
+  static constexpr std::string_view kPrefix = "{\"pad\":\"";
+  static constexpr std::string_view kSuffix = "\"}";
+  if (body_bytes_ < kPrefix.size() + kSuffix.size()) {
+    (void)send_all(std::string(body_bytes_, ' ').data(), body_bytes_);
+    return;
+  }
+  if (!send_all(kPrefix.data(), kPrefix.size())) return;
+  const std::string filler(64 * 1024, 'a');
+  std::uint64_t left = body_bytes_ - kPrefix.size() - kSuffix.size();
+  while (left > 0) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, filler.size()));
+    if (!send_all(filler.data(), n)) return;
+    left -= n;
+  }
+  (void)send_all(kSuffix.data(), kSuffix.size());
+}
+
 // --- ScriptedTransport
 // -------------------------------------------------------------------------------
 
@@ -418,6 +514,27 @@ void ScriptedTransport::RespondWith(int status, std::string body) {
   canned_ = HttpResponse{status, std::move(body)};
 }
 
+void ScriptedTransport::Hold() {
+  std::lock_guard lock(mu_);
+  hold_ = true;
+}
+
+void ScriptedTransport::Release() {
+  {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+::testing::AssertionResult ScriptedTransport::AwaitHeld(std::uint64_t n) {
+  std::unique_lock lock(mu_);
+  if (hold_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return held_ >= n; })) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << held_ << " requests held after 60 s, expected " << n;
+}
+
 Outcome<HttpResponse> ScriptedTransport::Send(const HttpRequest& request) {
   requests_.fetch_add(1);
   const std::size_t scheme = request.url.find("://");
@@ -428,8 +545,14 @@ Outcome<HttpResponse> ScriptedTransport::Send(const HttpRequest& request) {
   ErrorKind kind;
   HttpResponse canned;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     log_.push_back(request.method + " " + path);
+    if (hold_) {
+      ++held_;
+      hold_cv_.notify_all();
+      hold_cv_.wait(lock, [&] { return !hold_; });
+      --held_;
+    }
     mode = mode_;
     kind = fail_kind_;
     canned = canned_;
@@ -537,6 +660,8 @@ const char* KindName(ErrorKind kind) {
       return "kTimeout";
     case ErrorKind::kProtocol:
       return "kProtocol";
+    case ErrorKind::kResponseTooLarge:
+      return "kResponseTooLarge";
     case ErrorKind::kJwtInvalid:
       return "kJwtInvalid";
     case ErrorKind::kJwtTooOld:

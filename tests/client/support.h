@@ -163,6 +163,38 @@ class BlackHoleListener {
 // A port on 127.0.0.1 where nothing listens (bound, then closed).
 int ClosedPort();
 
+// An HTTP/1.1 server on 127.0.0.1 that answers every request with 200 and a body of `body_bytes`
+// bytes, `{"pad":"aaa…"}` (valid JSON when it is sent whole), then closes the connection. Without
+// `content_length` the header announces no size, so the client learns it only when the server
+// closes; with it, the header announces that many bytes whatever is sent. A body far larger than
+// any client limit stands for an endless one: the server stops there (or when the client hangs
+// up) so that a client that never stops reading still ends. One connection at a time, on its own
+// thread; the destructor stops it.
+class StreamingServer {
+ public:
+  explicit StreamingServer(std::uint64_t body_bytes,
+                           std::optional<std::uint64_t> content_length = std::nullopt);
+  ~StreamingServer();
+  StreamingServer(const StreamingServer&) = delete;
+  StreamingServer& operator=(const StreamingServer&) = delete;
+  int port() const { return port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Requests whose headers were read (each got the answer, or as much of it as the client took).
+  std::uint64_t requests() const { return requests_.load(); }
+
+ private:
+  void Run();
+  void Serve(int fd);
+
+  const std::uint64_t body_bytes_;
+  const std::optional<std::uint64_t> content_length_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> requests_{0};
+  std::thread thread_;
+};
+
 // --- Transport
 // ---------------------------------------------------------------------------------------
 
@@ -177,6 +209,13 @@ class ScriptedTransport final : public Transport {
   void FailWith(ErrorKind kind);
   void RespondWith(int status, std::string body);
 
+  // From Hold() until Release(), every request waits in Send before it is answered (then as the
+  // mode says), so a test can keep a call in flight while other callers arrive.
+  void Hold();
+  void Release();
+  // Waits until `n` requests are waiting in Send because of Hold() (fails after 60 s).
+  ::testing::AssertionResult AwaitHeld(std::uint64_t n);
+
   Outcome<HttpResponse> Send(const HttpRequest& request) override;
 
   std::uint64_t requests() const { return requests_.load(); }
@@ -189,6 +228,9 @@ class ScriptedTransport final : public Transport {
   enum class Mode { kPass, kFail, kRespond };
   std::shared_ptr<Transport> inner_;
   mutable std::mutex mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;        // GUARDED_BY(mu_)
+  std::uint64_t held_ = 0;   // GUARDED_BY(mu_): requests waiting because of hold_.
   Mode mode_ = Mode::kPass;  // GUARDED_BY(mu_)
   ErrorKind fail_kind_ = ErrorKind::kTransport;
   HttpResponse canned_;

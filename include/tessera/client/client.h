@@ -39,10 +39,23 @@ struct ClientOptions {
   std::string base_url;
   std::chrono::milliseconds connect_timeout{2000};  // Default: 2 s.
   std::chrono::milliseconds request_timeout{5000};  // Default: 5 s.
+  // The largest API response body accepted: a larger one is cut off as it arrives and the call
+  // fails with kResponseTooLarge, so a broken or hostile endpoint cannot fill the process's
+  // memory. The largest answer is Sessions().Get's list of a user's live sessions (about 1 KB
+  // each): raise this if a user can hold more than about a thousand. The key set has its own
+  // fixed limit, 256 KiB (the most the SDK would parse). Must be positive. Default: 1 MiB.
+  std::size_t max_response_bytes = kDefaultMaxResponseBytes;
   // The key set is refreshed in the background this often. Default: 5 min.
   std::chrono::seconds jwks_refresh_interval{300};
   // An unknown `kid` triggers a refetch at most this often. Default: 30 s (as jose).
   std::chrono::seconds jwks_min_refetch_interval{30};
+  // How far the server's clock may be from this host's when a JWT is checked locally (unless a
+  // call passes its own): a JWT is accepted from clock_tolerance before its iat and nbf until
+  // clock_tolerance after its exp. Without it, a server whose clock runs a second ahead mints
+  // JWTs that look "issued in the future" here. 5 s covers hosts that keep time only roughly
+  // (NTP keeps them within milliseconds) and adds at most 5 s to the 5 min a JWT is trusted
+  // locally. 0 to 300 s. Default: 5 s.
+  std::chrono::seconds clock_tolerance{5};
   // Verified JWTs remembered (a repeat costs a hash lookup, not a signature check). 0 disables.
   // Default: 10 000.
   std::size_t verified_cache_capacity = 10000;
@@ -171,21 +184,22 @@ class TESSERA_CLIENT_EXPORT Sessions {
   Outcome<Jwks> GetJwks();
 
   // Verifies `jwt` locally: signature against the cached JWKS (kid, alg and key type must match),
-  // typ "JWT", issuer "stytch.com/<project_id>" or the base URL, audience = the project, nbf and
-  // exp with `clock_tolerance`. With `max_token_age`, a JWT whose iat is that old or older fails
-  // with kJwtTooOld; 0 makes every JWT too old. Never calls the API (but may fetch the JWKS on
-  // first use or for an unknown kid, at most every jwks_min_refetch_interval).
+  // typ "JWT", issuer "stytch.com/<project_id>" or the base URL, audience = the project, iat, nbf
+  // and exp with `clock_tolerance` (default: ClientOptions::clock_tolerance). With
+  // `max_token_age`, a JWT whose iat is that old or older fails with kJwtTooOld; 0 makes every
+  // JWT too old. Never calls the API (but may fetch the JWKS on first use or for an unknown kid,
+  // at most every jwks_min_refetch_interval).
   // The session is shared with the verified-JWT cache (immutable), so a repeat costs no copy.
   Outcome<std::shared_ptr<const Session>> AuthenticateJwtLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
-      std::chrono::seconds clock_tolerance = std::chrono::seconds(0));
+      std::optional<std::chrono::seconds> clock_tolerance = {});
 
   // Local verification first; on any local failure (expired, too old, unknown key, bad
   // signature, no JWKS) the API decides (POST /v1/sessions/authenticate with the JWT). A
   // max_token_age of 0 goes straight to the API. `verified_by` says which path answered.
   Outcome<JwtAuthenticateResult> AuthenticateJwt(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
-      std::chrono::seconds clock_tolerance = std::chrono::seconds(0));
+      std::optional<std::chrono::seconds> clock_tolerance = {});
 
  private:
   friend class Client;

@@ -18,11 +18,14 @@ enum class ErrorKind {
   kJwtTooOld,        // Local verification passed but the JWT is older than max_token_age.
   kJwksUnavailable,  // No key set could be fetched and none was cached.
   kInvalidArgument,  // The call was made with arguments the SDK refuses before any I/O.
+  // The answer's body was larger than allowed (max_response_bytes, 256 KiB for the key set): the
+  // transfer was stopped at the limit.
+  kResponseTooLarge,
 };
 
 // A failed call. For kApi the members mirror the server's error body; for other kinds
-// `error_type` is a short SDK code ("connection_failed", "jwt_invalid", "jwt_too_old", ...) and
-// `status_code` is 0.
+// `error_type` is a short SDK code ("connection_failed", "response_too_large", "jwt_invalid",
+// "jwt_too_old", ...) and `status_code` is 0.
 struct Error {
   ErrorKind kind = ErrorKind::kApi;
   int status_code = 0;

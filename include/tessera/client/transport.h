@@ -4,6 +4,7 @@
 #define TESSERA_CLIENT_TRANSPORT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,11 +15,17 @@
 
 namespace tessera::client {
 
+inline constexpr std::size_t kDefaultMaxResponseBytes = std::size_t{1} << 20;  // 1 MiB.
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", "PUT", "DELETE"
   std::string url;     // Absolute.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The largest response body accepted. A larger one is not read to its end: the transfer stops
+  // as soon as the body (or its announced Content-Length) passes this, and Send fails with
+  // kResponseTooLarge. Default: 1 MiB.
+  std::size_t max_response_bytes = kDefaultMaxResponseBytes;
 };
 
 struct HttpResponse {
@@ -29,8 +36,9 @@ struct HttpResponse {
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Sends `request`. Any HTTP status is a success here; only a missing answer is an error
-  // (kTransport or kTimeout). Thread-safe: called from many threads at once.
+  // Sends `request`. Any HTTP status is a success here; only a missing answer (kTransport or
+  // kTimeout) or one whose body exceeds request.max_response_bytes (kResponseTooLarge) is an
+  // error. Thread-safe: called from many threads at once.
   virtual Outcome<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 
