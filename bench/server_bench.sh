@@ -2,7 +2,7 @@
 # Load test of `tessera serve` with wrk, against an nginx static response measured in the same run.
 #
 #   bench/server_bench.sh [--store sqlite|postgres] [--nodes N] [--duration S] [--connections N]
-#                         [--server-arg ARG]... [--skip-password]
+#                         [--server-arg ARG]... [--skip-password] [--baseline-bin PATH]
 #
 # Starts (and always stops) throw-away servers in a temporary directory: tessera on SQLite, or N
 # tessera nodes sharing a throw-away PostgreSQL cluster (scripts/pg-cluster.sh), and an nginx on
@@ -14,6 +14,11 @@
 #   POST /v1/passwords/authenticate  Argon2id with the server's default parameters
 # and prints requests/s (summed over nodes), p50 and p99 (the worst node's) and the ratio to nginx
 # as a Markdown table.
+#
+# --baseline-bin PATH (SQLite only) also starts another build of tessera on its own database and
+# measures token authenticate on both builds in the same run, alternating (this build, the other,
+# this, the other), to show what a change costs: the table gains a row for the other build and the
+# ratio of this build's rate to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,6 +29,7 @@ duration=10
 connections=64
 password=1
 server_args=()
+baseline_bin=
 while [ $# -gt 0 ]; do
   case "$1" in
     --store) store=$2; shift 2 ;;
@@ -32,11 +38,14 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --server-arg) server_args+=("$2"); shift 2 ;;
     --skip-password) password=0; shift ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+    --baseline-bin) baseline_bin=$2; shift 2 ;;
+    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
 case "$store" in sqlite|postgres) ;; *) echo "--store must be sqlite or postgres" >&2; exit 2 ;; esac
 [ "$store" = sqlite ] && [ "$nodes" -ne 1 ] && { echo "SQLite serves one node" >&2; exit 2; }
+[ -n "$baseline_bin" ] && [ "$store" != sqlite ] && { echo "--baseline-bin needs --store sqlite" >&2; exit 2; }
+[ -z "$baseline_bin" ] || [ -x "$baseline_bin" ] || { echo "not executable: $baseline_bin" >&2; exit 2; }
 
 bin=${TESSERA_BIN:-$root/build/tessera}
 if [ ! -x "$bin" ]; then
@@ -85,27 +94,35 @@ else
   db="sqlite:$work/tessera.db"
   label="SQLite, 1 node"
 fi
-key_args=(--master-key-file "$work/master.key")
-"$bin" projects create --database "$db" "${key_args[@]}" --json >"$work/project.json"
-addresses=()
-for n in $(seq 1 "$nodes"); do
-  "$bin" serve --database "$db" "${key_args[@]}" --listen 127.0.0.1:0 \
-    --access-log "$work/access-$n.log" "${server_args[@]}" 2>"$work/serve-$n.err" &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    grep -q '"listening"' "$work/serve-$n.err" 2>/dev/null && break
-    sleep 0.1
+# start_servers BIN DATABASE TAG: `projects create` and N nodes of BIN; sets `addresses`.
+start_servers() {
+  local bin=$1 db=$2 tag=$3
+  local key_args=(--master-key-file "$work/$tag.master.key")
+  "$bin" projects create --database "$db" "${key_args[@]}" --json >"$work/$tag.project.json"
+  addresses=()
+  for n in $(seq 1 "$nodes"); do
+    "$bin" serve --database "$db" "${key_args[@]}" --listen 127.0.0.1:0 \
+      --access-log "$work/$tag.access-$n.log" "${server_args[@]}" 2>"$work/$tag.serve-$n.err" &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+      grep -q '"listening"' "$work/$tag.serve-$n.err" 2>/dev/null && break
+      sleep 0.1
+    done
+    local address
+    address=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' "$work/$tag.serve-$n.err" | head -1)
+    [ -n "$address" ] || { cat "$work/$tag.serve-$n.err" >&2; exit 1; }
+    addresses+=("$address")
   done
-  address=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' "$work/serve-$n.err" | head -1)
-  [ -n "$address" ] || { cat "$work/serve-$n.err" >&2; exit 1; }
-  addresses+=("$address")
-done
+}
 
-# A user and a session to authenticate, and the wrk scripts (bodies are fixed per run).
-/usr/bin/python3 - "$work" "${addresses[0]}" <<'PY'
+# fixtures TAG ADDRESS: a user and a session to authenticate, and the wrk scripts (bodies are
+# fixed per run), named TAG-token.lua and so on (no prefix for this build).
+fixtures() {
+  /usr/bin/python3 - "$work" "$1" "$2" <<'PY'
 import base64, json, sys, urllib.request
-work, address = sys.argv[1], sys.argv[2]
-p = json.load(open(f"{work}/project.json"))
+work, tag, address = sys.argv[1], sys.argv[2], sys.argv[3]
+prefix = "" if tag == "this" else tag + "-"
+p = json.load(open(f"{work}/{tag}.project.json"))
 auth = base64.b64encode(f"{p['project_id']}:{p['secret']}".encode()).decode()
 def post(path, body):
     req = urllib.request.Request(f"http://{address}{path}", data=json.dumps(body).encode(),
@@ -116,7 +133,7 @@ email, password = "bench@example.com", "tessera bench passphrase 2026"
 r = post("/v1/passwords", {"email": email, "password": password,
                            "session_duration_minutes": 600})
 def script(name, path, body):
-    with open(f"{work}/{name}.lua", "w") as f:
+    with open(f"{work}/{prefix}{name}.lua", "w") as f:
         f.write('wrk.method = "POST"\n')
         f.write(f"wrk.path = {json.dumps(path)}\n")
         f.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
@@ -126,6 +143,16 @@ script("token", "/v1/sessions/authenticate", {"session_token": r["session_token"
 script("jwt", "/v1/sessions/authenticate", {"session_jwt": r["session_jwt"]})
 script("password", "/v1/passwords/authenticate", {"email": email, "password": password})
 PY
+}
+
+baseline_address=
+if [ -n "$baseline_bin" ]; then
+  start_servers "$baseline_bin" "sqlite:$work/baseline.db" baseline
+  baseline_address=${addresses[0]}
+  fixtures baseline "$baseline_address"
+fi
+start_servers "$bin" "$db" this
+fixtures this "${addresses[0]}"
 
 wrk_args() {  # threads connections
   echo "-t$1 -c$2 -d${duration}s --latency --timeout 30s"
@@ -136,36 +163,50 @@ run_nginx() {
   wrk $(wrk_args 2 "$connections") "http://127.0.0.1:$nginx_port/" >"$work/nginx.0.wrk"
 }
 
-run_tessera() {  # name
-  local name=$1 per=$((connections / nodes)) threads=2 i=0
+run_tessera() {  # name [round]
+  local name=$1 round=${2:-0} per=$((connections / nodes)) threads=2 i=0
   [ "$nodes" -gt 1 ] && threads=1
   local waits=()
   for address in "${addresses[@]}"; do
     # shellcheck disable=SC2046
     wrk $(wrk_args "$threads" "$per") -s "$work/$name.lua" "http://$address/" \
-      >"$work/$name.$i.wrk" &
+      >"$work/$name.$i.$round.wrk" &
     waits+=($!)
     i=$((i + 1))
   done
   for w in "${waits[@]}"; do wait "$w"; done
 }
 
+run_baseline() {  # round: token authenticate on the other build
+  # shellcheck disable=SC2046
+  wrk $(wrk_args 2 "$connections") -s "$work/baseline-token.lua" "http://$baseline_address/" \
+    >"$work/baseline-token.0.$1.wrk"
+}
+
 run_nginx
 run_tessera token
+if [ -n "$baseline_address" ]; then
+  run_baseline 0
+  run_tessera token 1
+  run_baseline 1
+fi
 run_tessera jwt
 [ "$password" = 1 ] && run_tessera password
 
-/usr/bin/python3 - "$work" "$label" "$connections" "$duration" "$password" <<'PY'
+/usr/bin/python3 - "$work" "$label" "$connections" "$duration" "$password" "$baseline_bin" <<'PY'
 import glob, re, sys
-work, label, connections, duration, password = sys.argv[1:6]
+work, label, connections, duration, password, baseline = sys.argv[1:7]
 def seconds(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
     return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1}[m.group(2)]
 def parse(name):
+    # Requests/s summed over nodes, averaged over rounds; latencies the worst seen.
     rps, p50, p99, bad = 0.0, 0.0, 0.0, 0
-    for path in sorted(glob.glob(f"{work}/{name}.*.wrk")):
+    paths = sorted(glob.glob(f"{work}/{name}.*.wrk"))
+    rounds = len({p.rsplit(".", 2)[-2] for p in paths})
+    for path in paths:
         text = open(path).read()
-        rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+        rps += float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)) / rounds
         lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.M))
         p50 = max(p50, seconds(lat["50"]))
         p99 = max(p99, seconds(lat["99"]))
@@ -182,7 +223,12 @@ rows = [("nginx", "nginx static 200"), ("token", "authenticate by token"),
         ("jwt", "authenticate by JWT")]
 if password == "1":
     rows.append(("password", "passwords/authenticate"))
+if baseline:
+    rows.insert(2, ("baseline-token", f"authenticate by token, {baseline}"))
 for name, title in rows:
     rps, p50, p99, bad = parse(name)
     print(f"| {title} | {rps:,.0f} | {fmt(p50)} | {fmt(p99)} | {rps / base:.2f} | {bad} |")
+if baseline:
+    print(f"\nToken authenticate, this build / {baseline}: "
+          f"{parse('token')[0] / parse('baseline-token')[0]:.3f} (two alternating rounds each)")
 PY
