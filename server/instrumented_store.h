@@ -83,6 +83,13 @@ class InstrumentedStore final : public ForwardingStore {
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     TESSERA_TIMED("delete_expired_sessions", ForwardingStore::DeleteExpiredSessions(cutoff));
   }
+  Result<RevocationBatch> ReadRevocations(std::string_view p, std::int64_t after,
+                                          int limit) override {
+    TESSERA_TIMED("read_revocations", ForwardingStore::ReadRevocations(p, after, limit));
+  }
+  Result<std::int64_t> PruneRevocations(TimePoint cutoff) override {
+    TESSERA_TIMED("prune_revocations", ForwardingStore::PruneRevocations(cutoff));
+  }
   Result<FailureState> RecordPasswordFailure(std::string_view p, std::string_view u, TimePoint now,
                                              const LockPolicy& policy) override {
     TESSERA_TIMED("record_password_failure",

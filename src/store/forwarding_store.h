@@ -90,8 +90,12 @@ class ForwardingStore : public SessionStore {
                              TimePoint now) override {
     return target_.RevokeSession(project_id, session_id, now);
   }
-  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override {
-    return target_.RevocationsSince(after, limit);
+  Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
+                                          int limit) override {
+    return target_.ReadRevocations(project_id, after, limit);
+  }
+  Result<std::int64_t> PruneRevocations(TimePoint cutoff) override {
+    return target_.PruneRevocations(cutoff);
   }
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     return target_.DeleteExpiredSessions(cutoff);

@@ -1,5 +1,5 @@
-// The session family of the store: session records, their batched last_accessed_at touches, the
-// ordered stream of revocations, and the deletion of long-expired sessions.
+// The session family of the store: session records, their batched last_accessed_at touches,
+// revocation, and the deletion of long-expired sessions.
 //
 // Every method follows the contract shared by all store methods (tessera/store/store.h):
 // thread-safe, durable when OK, atomic, per-project scope, second-precision time,
@@ -47,15 +47,6 @@ struct SessionStamp {
   std::int64_t user_version = 0;
 };
 
-// One entry of the ordered revocation stream.
-struct RevocationEvent {
-  std::int64_t sequence = 0;  // Strictly increasing across the whole store.
-  std::string project_id;
-  std::string session_id;
-  std::string user_id;
-  TimePoint revoked_at;
-};
-
 // A touch of a session's last_accessed_at, written behind in batches.
 struct SessionTouch {
   std::string project_id;
@@ -91,12 +82,11 @@ class SessionRecordStore {
   // Batched last_accessed_at writes. A touch never moves the stored value backwards, so writers on
   // several nodes can apply theirs in any order. Touches of revoked sessions are ignored.
   virtual Status TouchSessions(const std::vector<SessionTouch>& touches) = 0;
-  // Revokes (deletes) the session and appends a RevocationEvent. Returns false when no such
-  // session existed (nothing is appended then).
+  // Revokes (deletes) the session and appends a `session` entry to the project's revocation log
+  // (tessera/store/revocation_store.h) in the same transaction. Returns false when no such session
+  // existed (nothing is appended then).
   virtual Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                                      TimePoint now) = 0;
-  // Events with sequence > `after`, oldest first, at most `limit`.
-  virtual Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) = 0;
   // Deletes sessions that expired before `cutoff`. Returns how many.
   virtual Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) = 0;
 };

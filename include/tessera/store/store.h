@@ -36,6 +36,7 @@
 #include "tessera/result.h"
 #include "tessera/store/lockout_store.h"
 #include "tessera/store/project_store.h"
+#include "tessera/store/revocation_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/user_store.h"
 
@@ -58,7 +59,8 @@ struct StoreChange {
 class SessionStore : public ProjectStore,
                      public UserStore,
                      public LockoutStore,
-                     public SessionRecordStore {
+                     public SessionRecordStore,
+                     public RevocationLogStore {
  public:
   ~SessionStore() override = default;
 

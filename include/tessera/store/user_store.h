@@ -114,8 +114,9 @@ class UserStore {
   // kStoreConflict when another update came first (re-read and retry); kUserNotFound; duplicates
   // as for CreateUser.
   virtual Status UpdateUser(const User& user) = 0;
-  // Deletes the user and revokes all of its sessions (each gets a RevocationEvent at `now`, see
-  // tessera/store/session_record_store.h). Returns the revoked session ids. kUserNotFound.
+  // Deletes the user and all of its sessions, and appends one `user` entry at `now` to the
+  // project's revocation log (tessera/store/revocation_store.h). Returns the deleted sessions'
+  // ids. kUserNotFound.
   virtual Result<std::vector<std::string>> DeleteUser(std::string_view project_id,
                                                       std::string_view user_id, TimePoint now) = 0;
   // REQUIRES: 1 <= limit <= 1000.

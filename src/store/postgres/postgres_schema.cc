@@ -138,6 +138,27 @@ CREATE TABLE unknown_email_failures (
 );
 CREATE INDEX unknown_email_failures_by_expiry ON unknown_email_failures(expires_at);
 )sql",
+    // 3: the per-project revocation log with its counter (tessera/store/revocation_store.h). The
+    // counter row, updated in the revoking transaction, orders entries by commit; it replaces the
+    // store-wide BIGSERIAL stream, whose values were taken before commit and so could commit out
+    // of order.
+    R"sql(
+DROP TABLE revocations;
+CREATE TABLE revocation_counters (
+  project_id TEXT PRIMARY KEY,
+  sequence BIGINT NOT NULL
+);
+CREATE TABLE revocation_log (
+  project_id TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  revoked_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, sequence)
+);
+CREATE INDEX revocation_log_by_time ON revocation_log(revoked_at);
+)sql",
 };
 
 }  // namespace

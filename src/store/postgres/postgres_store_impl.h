@@ -5,6 +5,7 @@
 //   postgres_users.cc     users, their emails and phones, user search
 //   postgres_sessions.cc  sessions, touches, revocations, expiry
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
+//   postgres_revocations.cc  the per-project revocation log
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -96,8 +97,12 @@ class PostgresStore final : public SessionStore {
   Status TouchSessions(const std::vector<SessionTouch>& touches) override;
   Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                              TimePoint now) override;
-  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override;
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override;
+
+  // --- Revocation log (postgres_revocations.cc) -----------------------------------------------
+  Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
+                                          int limit) override;
+  Result<std::int64_t> PruneRevocations(TimePoint cutoff) override;
 
  private:
   template <typename F>
@@ -130,11 +135,9 @@ class PostgresStore final : public SessionStore {
   // Bumps config_version and tells the nodes that `project_id`'s configuration changed
   // (postgres_projects.cc).
   static Status BumpConfig(pg::Connection& c, std::string_view project_id);
-  // Appends a revocation event and tells the nodes, inside the caller's write transaction (which
-  // has deleted the session). Shared by RevokeSession and DeleteUser (postgres_sessions.cc).
-  static Status RecordRevocation(pg::Connection& c, std::string_view project_id,
-                                 std::string_view session_id, std::string_view user_id,
-                                 TimePoint now);
+  // Appends `entry` to its project's revocation log inside the caller's write transaction, with
+  // the next sequence number of the project's counter (postgres_revocations.cc).
+  static Status AppendRevocation(pg::Connection& c, const RevocationEntry& entry);
 
   // The listener thread (postgres_changes.cc).
   void Listen();

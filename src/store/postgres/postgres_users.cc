@@ -246,10 +246,11 @@ Result<std::vector<std::string>> PostgresStore::DeleteUser(std::string_view proj
                        "session_id",
                        {pg::Text(project_id), pg::Text(user->user_id)}));
     std::vector<std::string> sessions;
-    for (int i = 0; i < r.size(); ++i) {
-      sessions.emplace_back(r.Text(i, 0));
-      TESSERA_RETURN_IF_ERROR(RecordRevocation(c, project_id, sessions.back(), user->user_id, now));
-    }
+    for (int i = 0; i < r.size(); ++i) sessions.emplace_back(r.Text(i, 0));
+    // One entry for the user, however many sessions it had: its JWTs are refused by subject.
+    TESSERA_RETURN_IF_ERROR(
+        AppendRevocation(c, RevocationEntry{std::string(project_id), 0,
+                                            RevocationEntry::Kind::kUser, "", user->user_id, now}));
     TESSERA_RETURN_IF_ERROR(Notify(c, "u|" + std::string(project_id) + "|" + user->user_id));
     return sessions;
   });

@@ -129,6 +129,12 @@ class Transaction {
     open_ = true;
     return Status::Ok();
   }
+  // A read transaction: every statement until Commit sees one snapshot.
+  Status BeginRead() {
+    TESSERA_RETURN_IF_ERROR(c_.Exec("BEGIN"));
+    open_ = true;
+    return Status::Ok();
+  }
   Status Commit() {
     TESSERA_RETURN_IF_ERROR(c_.Exec("COMMIT"));
     open_ = false;

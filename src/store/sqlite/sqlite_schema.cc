@@ -139,6 +139,25 @@ CREATE TABLE unknown_email_failures (
 );
 CREATE INDEX unknown_email_failures_by_expiry ON unknown_email_failures(expires_at);
 )sql",
+    // 4: the per-project revocation log with its counter (tessera/store/revocation_store.h); it
+    // replaces the store-wide revocation stream, whose history no reader needs.
+    R"sql(
+DROP TABLE revocations;
+CREATE TABLE revocation_counters (
+  project_id TEXT PRIMARY KEY,
+  sequence INTEGER NOT NULL
+);
+CREATE TABLE revocation_log (
+  project_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  revoked_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, sequence)
+);
+CREATE INDEX revocation_log_by_time ON revocation_log(revoked_at);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -163,9 +182,14 @@ Status SqliteStore::Open() {
 }
 
 Status SqliteStore::Migrate() {
-  TESSERA_ASSIGN_OR_RETURN(Statement st, writer_->Prepare("PRAGMA user_version"));
-  TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
-  const int version = row ? static_cast<int>(st.Int(0)) : 0;
+  // The reads are scoped so their statements are reset before any migration runs: a statement
+  // still open on the schema makes DROP TABLE fail with "database table is locked".
+  int version = 0;
+  {
+    TESSERA_ASSIGN_OR_RETURN(Statement st, writer_->Prepare("PRAGMA user_version"));
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    version = row ? static_cast<int>(st.Int(0)) : 0;
+  }
   if (version > kSchemaVersion) {
     return Error(ErrorCode::kStoreCorrupt, "database schema version " + std::to_string(version) +
                                                " is newer than this Tessera understands (" +

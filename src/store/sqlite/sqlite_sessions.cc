@@ -202,25 +202,14 @@ Result<bool> SqliteStore::RevokeSession(std::string_view project_id, std::string
       if (!row) return false;
       user_id = st.Text(0);
     }
-    TESSERA_RETURN_IF_ERROR(RevokeIn(c, project_id, session_id, user_id, now));
-    return true;
-  });
-}
-
-Result<std::vector<RevocationEvent>> SqliteStore::RevocationsSince(std::int64_t after, int limit) {
-  return Read([&](Connection& c) -> Result<std::vector<RevocationEvent>> {
     TESSERA_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("SELECT sequence, project_id, session_id, user_id, revoked_at FROM "
-                                "revocations WHERE sequence > ? ORDER BY sequence LIMIT ?"));
-    st.Bind(1, after).Bind(2, std::int64_t{limit});
-    std::vector<RevocationEvent> out;
-    for (;;) {
-      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out.push_back({st.Int(0), std::string(st.Text(1)), std::string(st.Text(2)),
-                     std::string(st.Text(3)), st.Time(4)});
-    }
-    return out;
+        Statement st, c.Prepare("DELETE FROM sessions WHERE project_id = ? AND session_id = ?"));
+    st.Bind(1, project_id).Bind(2, session_id);
+    TESSERA_RETURN_IF_ERROR(st.Run());
+    TESSERA_RETURN_IF_ERROR(AppendRevocation(
+        c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kSession,
+                           std::string(session_id), std::move(user_id), now}));
+    return true;
   });
 }
 
@@ -231,21 +220,6 @@ Result<std::int64_t> SqliteStore::DeleteExpiredSessions(TimePoint cutoff) {
     TESSERA_RETURN_IF_ERROR(st.Run());
     return std::int64_t{st.changes()};
   });
-}
-
-Status SqliteStore::RevokeIn(Connection& c, std::string_view project_id,
-                             std::string_view session_id, std::string_view user_id, TimePoint now) {
-  {
-    TESSERA_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("DELETE FROM sessions WHERE project_id = ? AND session_id = ?"));
-    st.Bind(1, project_id).Bind(2, session_id);
-    TESSERA_RETURN_IF_ERROR(st.Run());
-  }
-  TESSERA_ASSIGN_OR_RETURN(Statement st,
-                           c.Prepare("INSERT INTO revocations(project_id, session_id, user_id, "
-                                     "revoked_at) VALUES (?, ?, ?, ?)"));
-  st.Bind(1, project_id).Bind(2, session_id).Bind(3, user_id).Bind(4, now);
-  return st.Run();
 }
 
 }  // namespace tessera

@@ -4,6 +4,7 @@
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
 //   sqlite_lockout.cc   failed password attempts of users and of unknown emails
+//   sqlite_revocations.cc  the per-project revocation log
 // A new record family adds its methods to the interface, its tables as a new migration in
 // sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
 // tessera/store/sqlite_store.h.
@@ -86,8 +87,12 @@ class SqliteStore final : public SessionStore {
   Status TouchSessions(const std::vector<SessionTouch>& touches) override;
   Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                              TimePoint now) override;
-  Result<std::vector<RevocationEvent>> RevocationsSince(std::int64_t after, int limit) override;
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override;
+
+  // --- Revocation log (sqlite_revocations.cc) -------------------------------------------------
+  Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
+                                          int limit) override;
+  Result<std::int64_t> PruneRevocations(TimePoint cutoff) override;
 
  private:
   // Runs `f` on the writer connection inside BEGIN IMMEDIATE ... COMMIT.
@@ -120,10 +125,9 @@ class SqliteStore final : public SessionStore {
   // Brings the schema to the version this binary knows (sqlite_schema.cc).
   Status Migrate();
 
-  // Deletes the session and appends its revocation event, inside the caller's write transaction.
-  // Shared by RevokeSession and DeleteUser (sqlite_sessions.cc).
-  static Status RevokeIn(sqlite::Connection& c, std::string_view project_id,
-                         std::string_view session_id, std::string_view user_id, TimePoint now);
+  // Appends `entry` to its project's revocation log inside the caller's write transaction, with
+  // the next sequence number of the project's counter (sqlite_revocations.cc).
+  static Status AppendRevocation(sqlite::Connection& c, const RevocationEntry& entry);
 
   SqliteOptions options_;
   std::unique_ptr<sqlite::Connection> writer_;                // Used under writer_->mu.

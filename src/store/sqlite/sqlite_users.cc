@@ -261,7 +261,8 @@ Result<std::vector<std::string>> SqliteStore::DeleteUser(std::string_view projec
     {
       TESSERA_ASSIGN_OR_RETURN(
           Statement st,
-          c.Prepare("SELECT session_id FROM sessions WHERE project_id = ? AND user_id = ?"));
+          c.Prepare(
+              "DELETE FROM sessions WHERE project_id = ? AND user_id = ? RETURNING session_id"));
       st.Bind(1, project_id).Bind(2, user->user_id);
       for (;;) {
         TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -269,13 +270,16 @@ Result<std::vector<std::string>> SqliteStore::DeleteUser(std::string_view projec
         sessions.emplace_back(st.Text(0));
       }
     }
-    for (const auto& sid : sessions) {
-      TESSERA_RETURN_IF_ERROR(RevokeIn(c, project_id, sid, user->user_id, now));
+    {
+      TESSERA_ASSIGN_OR_RETURN(Statement st,
+                               c.Prepare("DELETE FROM users WHERE project_id = ? AND user_id = ?"));
+      st.Bind(1, project_id).Bind(2, user->user_id);
+      TESSERA_RETURN_IF_ERROR(st.Run());
     }
-    TESSERA_ASSIGN_OR_RETURN(Statement st,
-                             c.Prepare("DELETE FROM users WHERE project_id = ? AND user_id = ?"));
-    st.Bind(1, project_id).Bind(2, user->user_id);
-    TESSERA_RETURN_IF_ERROR(st.Run());
+    // One entry for the user, however many sessions it had: its JWTs are refused by subject.
+    TESSERA_RETURN_IF_ERROR(
+        AppendRevocation(c, RevocationEntry{std::string(project_id), 0,
+                                            RevocationEntry::Kind::kUser, "", user->user_id, now}));
     return sessions;
   });
 }

@@ -206,11 +206,12 @@ TEST_F(ServiceTest, RevocationIsImmediateAndSurvivesTheCache) {
   EXPECT_ERROR(ByJwt(up.session->session_jwt), ErrorCode::kSessionNotFound);
   EXPECT_ERROR(sessions_->Revoke(*Project(), RevokeBy::kSessionToken, token, clock_.Now()),
                ErrorCode::kSessionNotFound);
-  // The revocation is in the ordered stream.
-  auto events = sqlite_->RevocationsSince(0, 10);
-  ASSERT_OK(events);
-  ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ((*events)[0].session_id, up.session->session->record.session_id);
+  // The revocation is in the project's log.
+  auto log = sqlite_->ReadRevocations(project_id_, 0, 10);
+  ASSERT_OK(log);
+  ASSERT_EQ(log->entries.size(), 1u);
+  EXPECT_EQ(log->entries[0].kind, RevocationEntry::Kind::kSession);
+  EXPECT_EQ(log->entries[0].session_id, up.session->session->record.session_id);
 }
 
 TEST_F(ServiceTest, ARacingReadCannotResurrectARevokedSession) {
@@ -408,9 +409,11 @@ TEST_F(ServiceTest, DeletingAUserRevokesItsSessions) {
   ASSERT_OK(users_->Delete(*Project(), up.user->user.user_id, clock_.Now()));
   EXPECT_ERROR(ByToken(up.session->session_token), ErrorCode::kSessionNotFound);
   EXPECT_ERROR(users_->Get(*Project(), up.user->user.user_id), ErrorCode::kUserNotFound);
-  auto events = sqlite_->RevocationsSince(0, 10);
-  ASSERT_OK(events);
-  EXPECT_EQ(events->size(), 1u);
+  auto log = sqlite_->ReadRevocations(project_id_, 0, 10);
+  ASSERT_OK(log);
+  ASSERT_EQ(log->entries.size(), 1u);
+  EXPECT_EQ(log->entries[0].kind, RevocationEntry::Kind::kUser);
+  EXPECT_EQ(log->entries[0].user_id, up.user->user.user_id);
 }
 
 // A login whose session write lands right after the user's deletion committed (the interleaving

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "fake_clock.h"
@@ -256,22 +257,103 @@ TEST_P(StoreTest, SessionsRevocationsAndTouches) {
   EXPECT_FALSE(gone->has_value());
   EXPECT_ERROR(store_->UpdateSession(updated), ErrorCode::kSessionNotFound);
 
-  // Deleting a user revokes its sessions, in order, in the stream.
+  // Deleting a user deletes its sessions and logs one entry for the user, whatever their number.
   ASSERT_OK(store_->CreateSession(NewSession("session-2", "user-1", 8)));
   ASSERT_OK(store_->CreateSession(NewSession("session-3", "user-1", 9)));
   auto deleted = store_->DeleteUser(project_, "user-1", clock_.Now());
   ASSERT_OK(deleted);
   EXPECT_EQ(deleted->size(), 2u);
-  auto events = store_->RevocationsSince(0, 10);
-  ASSERT_OK(events);
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[0].session_id, "session-1");
-  EXPECT_LT((*events)[0].sequence, (*events)[1].sequence);
-  EXPECT_LT((*events)[1].sequence, (*events)[2].sequence);
-  auto tail = store_->RevocationsSince((*events)[1].sequence, 10);
+  auto log = store_->ReadRevocations(project_, 0, 10);
+  ASSERT_OK(log);
+  ASSERT_EQ(log->entries.size(), 2u);
+  EXPECT_EQ(log->head, 2);
+  EXPECT_EQ(log->first_kept, 1);
+  EXPECT_EQ(log->entries[0].sequence, 1);
+  EXPECT_EQ(log->entries[0].kind, RevocationEntry::Kind::kSession);
+  EXPECT_EQ(log->entries[0].session_id, "session-1");
+  EXPECT_EQ(log->entries[0].user_id, "user-1");
+  EXPECT_EQ(log->entries[1].sequence, 2);
+  EXPECT_EQ(log->entries[1].kind, RevocationEntry::Kind::kUser);
+  EXPECT_EQ(log->entries[1].user_id, "user-1");
+  EXPECT_EQ(log->entries[1].session_id, "");
+  EXPECT_EQ(log->entries[1].revoked_at, clock_.Now());
+  auto tail = store_->ReadRevocations(project_, 1, 10);
   ASSERT_OK(tail);
-  EXPECT_EQ(tail->size(), 1u);
+  ASSERT_EQ(tail->entries.size(), 1u);
+  EXPECT_EQ(tail->entries[0].sequence, 2);
   EXPECT_ERROR(store_->DeleteUser(project_, "user-1", clock_.Now()), ErrorCode::kUserNotFound);
+}
+
+TEST_P(StoreTest, RevocationLogsArePerProjectDenseAndPruned) {
+  // Another project's log has its own numbers.
+  auto other = CreateProject(*store_, master_, random_, clock_.Now(), "q", false,
+                             ProjectSettings{.jwt_algorithm = JwtAlgorithm::kEdDSA});
+  ASSERT_OK(other);
+  const std::string q = other->project.project_id;
+  auto empty = store_->ReadRevocations(project_, 0, 10);
+  ASSERT_OK(empty);
+  EXPECT_EQ(empty->head, 0);
+  EXPECT_EQ(empty->first_kept, 1);
+  EXPECT_TRUE(empty->entries.empty());
+  for (const std::string& p : {project_, q}) {
+    User u = NewUser("user-" + p, "x" + p.substr(p.size() - 6) + "@example.com");
+    u.project_id = p;
+    ASSERT_OK(store_->CreateUser(u));
+  }
+  // Concurrent revocations (several connections) get dense numbers 1..N, each exactly once.
+  constexpr int kThreads = 4, kEach = 6;
+  for (int i = 0; i < kThreads * kEach; ++i) {
+    SessionRecord s = NewSession("s-" + std::to_string(i), "user-" + project_, 0);
+    s.token_digest[0] = static_cast<std::uint8_t>(i + 1);
+    ASSERT_OK(store_->CreateSession(s));
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        EXPECT_OK(
+            store_->RevokeSession(project_, "s-" + std::to_string(t * kEach + i), clock_.Now()));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_OK(store_->DeleteUser(q, "user-" + q, clock_.Now()));
+  auto all = store_->ReadRevocations(project_, 0, 100);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->head, kThreads * kEach);
+  ASSERT_EQ(all->entries.size(), static_cast<std::size_t>(kThreads * kEach));
+  std::set<std::string> sessions;
+  for (std::size_t i = 0; i < all->entries.size(); ++i) {
+    EXPECT_EQ(all->entries[i].sequence, static_cast<std::int64_t>(i + 1));
+    sessions.insert(all->entries[i].session_id);
+  }
+  EXPECT_EQ(sessions.size(), all->entries.size());
+  auto theirs = store_->ReadRevocations(q, 0, 100);
+  ASSERT_OK(theirs);
+  EXPECT_EQ(theirs->head, 1);
+  // A limit returns the oldest first.
+  auto page = store_->ReadRevocations(project_, 3, 2);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->entries.size(), 2u);
+  EXPECT_EQ(page->entries[0].sequence, 4);
+  // Pruning keeps the counters: the next entry continues the numbers, first_kept moves up.
+  auto pruned = store_->PruneRevocations(clock_.Now() + Seconds(1));
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, kThreads * kEach + 1);
+  auto after = store_->ReadRevocations(project_, 0, 100);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->head, kThreads * kEach);
+  EXPECT_EQ(after->first_kept, kThreads * kEach + 1);
+  EXPECT_TRUE(after->entries.empty());
+  SessionRecord last = NewSession("s-last", "user-" + project_, 0);
+  last.token_digest[0] = 200;
+  ASSERT_OK(store_->CreateSession(last));
+  ASSERT_OK(store_->RevokeSession(project_, "s-last", clock_.Now()));
+  auto next = store_->ReadRevocations(project_, kThreads * kEach, 100);
+  ASSERT_OK(next);
+  ASSERT_EQ(next->entries.size(), 1u);
+  EXPECT_EQ(next->entries[0].sequence, kThreads * kEach + 1);
+  EXPECT_EQ(next->first_kept, kThreads * kEach + 1);
 }
 
 TEST_P(StoreTest, ASessionOfAMissingUserIsRefused) {
