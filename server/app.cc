@@ -143,6 +143,9 @@ int Serve(ServeConfig config) {
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
   config.store.busy_timeout_ms = config.store.statement_timeout_ms;
+  config.store.on_warning = [](std::string_view warning) {
+    LogEvent("warn", "store warning", {{"detail", warning}});
+  };
   auto opened = OpenStore(config.database, config.store);
   if (!opened.ok()) return Fail(opened.status(), "cannot open the database");
   auto key_path = ResolveMasterKeyPath(config.database, config.master_key_file);

@@ -1,11 +1,20 @@
-"""Local files: a master key file owned by another user is refused."""
+"""Local files: a SQLite database and its -wal and -shm files are readable by their owner only
+(those tests skip on PostgreSQL); a master key file owned by another user is refused."""
 
 import os
+import stat
 import subprocess
 import unittest
 
 from harness import (CHEAP_ARGON2, START_TIMEOUT, STRONG_PASSWORD, Case, create_project,
-                     run_cli, unique_email)
+                     database_kind, run_cli, unique_email)
+
+
+NO_FILE = "a PostgreSQL database has no file here"
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 class LocalFilesCase(Case):
@@ -15,6 +24,11 @@ class LocalFilesCase(Case):
         # everyone: the modes checked below must come from Tessera, not from a strict umask.
         old = os.umask(0o022)
         self.addCleanup(os.umask, old)
+
+    def sqlite_database(self, why):
+        if database_kind() != "sqlite":
+            self.skipTest(f"SQLite only: {why}")
+        return self.new_database()
 
     def serve_once(self, db):
         """`tessera serve` expected to refuse: returns the CompletedProcess (a server that does
@@ -29,6 +43,48 @@ class LocalFilesCase(Case):
         return self.assertSuccess(c.post("/v1/passwords", {
             "email": unique_email(), "password": STRONG_PASSWORD,
             "session_duration_minutes": 60}))
+
+
+class DatabaseModeTest(LocalFilesCase):
+    def assertPrivate(self, path):
+        for f in (path, path + "-wal", path + "-shm"):
+            self.assertEqual(oct(mode(f)), oct(0o600), f)
+
+    def test_database_wal_and_shm_are_private_after_the_server_wrote(self):
+        # Created by the CLI (the documented first step), then by the server itself.
+        for created_by in ("cli", "serve"):
+            with self.subTest(created_by=created_by):
+                db = self.sqlite_database(NO_FILE)
+                if created_by == "cli":
+                    project = create_project(db)
+                    server = self.start_server(db)
+                else:
+                    server = self.start_server(db)
+                    project = create_project(db)
+                c = server.client(project)
+                s = self.signup(c)
+                self.assertSuccess(c.revoke(session_token=s["session_token"]))
+                self.assertPrivate(db.sqlite_path())
+                self.assertEqual(server.stop(), 0, server.stderr_text())
+
+    def test_an_existing_database_others_can_read_is_reported_and_left_alone(self):
+        db = self.sqlite_database(NO_FILE)
+        project = create_project(db)
+        path = db.sqlite_path()
+        os.chmod(path, 0o644)  # As an older Tessera created it.
+        server = self.start_server(db)
+        warnings = [e for e in server.events() if e.get("msg") == "store warning"]
+        self.assertEqual(len(warnings), 1, server.stderr_text())
+        self.assertEqual(warnings[0]["level"], "warn")
+        self.assertIn(f"{path} (mode 0644)", warnings[0]["detail"])
+        self.assertIn("chmod 600", warnings[0]["detail"])
+        self.signup(server.client(project))  # Serves all the same.
+        self.assertEqual(oct(mode(path)), oct(0o644))
+        # The CLI says so too, on stderr (stdout stays one JSON object).
+        r = run_cli("projects", "list", *db.args(), "--json")
+        self.assertIn(f"tessera: warning: group or others may access {path} (mode 0644)",
+                      r.stderr)
+        self.assertIn(project.project_id, r.stdout)
 
 
 class MasterKeyOwnerTest(LocalFilesCase):

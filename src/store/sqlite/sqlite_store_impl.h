@@ -1,5 +1,6 @@
 // The SQLite store's class, shared by the files that implement it, one per record family:
 //   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
+//   sqlite_files.cc     the database file's mode (sqlite_files.h)
 //   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_files.h"
 #include "tessera/result.h"
 #include "tessera/store/sqlite_store.h"
 #include "tessera/store/store.h"
