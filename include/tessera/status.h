@@ -119,6 +119,7 @@ enum class ErrorCode {
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.
   kStoreConflict,     // A concurrent change won; the operation may be retried.
   kStoreCorrupt,      // The database holds something Tessera did not write.
+  kStoreInUse,        // Another server holds the store's exclusive lock (SQLite: <database>.lock).
   kInternal,          // A bug: an invariant did not hold.
 };
 

@@ -1,16 +1,20 @@
-"""Local files: a SQLite database and its -wal and -shm files are readable by their owner only
-(those tests skip on PostgreSQL); a master key file owned by another user is refused."""
+"""Local files: a SQLite database and its -wal and -shm files are readable by their owner only;
+one `tessera serve` per SQLite file (a second one is refused while the first keeps serving and the
+CLI keeps working beside it); a master key file owned by another user is refused. The SQLite
+tests skip on PostgreSQL, where several servers on one database are the point (test_multinode)."""
 
+import copy
 import os
 import stat
 import subprocess
 import unittest
 
 from harness import (CHEAP_ARGON2, START_TIMEOUT, STRONG_PASSWORD, Case, create_project,
-                     database_kind, run_cli, unique_email)
+                     database_kind, rotate_keys, run_cli, unique_email)
 
 
 NO_FILE = "a PostgreSQL database has no file here"
+SHARED = "several servers on one PostgreSQL database are supported (test_multinode)"
 
 
 def mode(path):
@@ -85,6 +89,50 @@ class DatabaseModeTest(LocalFilesCase):
         self.assertIn(f"tessera: warning: group or others may access {path} (mode 0644)",
                       r.stderr)
         self.assertIn(project.project_id, r.stdout)
+
+
+class OneServerPerFileTest(LocalFilesCase):
+    def test_a_second_server_on_the_same_file_is_refused(self):
+        db = self.sqlite_database(SHARED)
+        project = create_project(db)
+        first = self.start_server(db)
+        c = first.client(project)
+        s = self.signup(c)
+
+        r = self.serve_once(db)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn("cannot open the database", r.stderr)
+        self.assertIn(f"in use by another tessera serve (pid {first.proc.pid})", r.stderr)
+        self.assertIn("one server per SQLite file", r.stderr)
+        # Under another name of the same file too (the lock sits beside the resolved path).
+        link = os.path.join(os.path.dirname(db.sqlite_path()), "link.db")
+        os.symlink(db.sqlite_path(), link)
+        other = copy.copy(db)
+        other.url = "sqlite:" + link
+        other.master_key_file = db.sqlite_path() + ".master-key"
+        r = self.serve_once(other)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"(pid {first.proc.pid})", r.stderr)
+
+        # The first server never noticed, and the CLI works beside it.
+        self.assertTrue(first.running(), first.stderr_text())
+        self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+        late = create_project(db)
+        rotate_keys(db, project.project_id)
+        self.signup(first.client(late))
+        self.assertEqual(first.stop(), 0, first.stderr_text())
+
+    def test_the_lock_goes_with_the_server_even_after_kill_9(self):
+        db = self.sqlite_database(SHARED)
+        project = create_project(db)
+        first = self.start_server(db)
+        s = self.signup(first.client(project))
+        first.kill()  # SIGKILL: no cleanup of any kind; the kernel drops the lock.
+        second = self.start_server(db)
+        self.assertSuccess(second.client(project).authenticate(session_token=s["session_token"]))
+        self.assertEqual(second.stop(), 0, second.stderr_text())
+        third = self.start_server(db)  # After a clean stop too.
+        self.assertTrue(third.running())
 
 
 class MasterKeyOwnerTest(LocalFilesCase):

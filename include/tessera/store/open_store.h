@@ -19,6 +19,9 @@ struct StoreOptions {
   int read_connections = 4;         // SQLite readers. Default: 4.
   int pool_size = 8;                // PostgreSQL connections per node. Default: 8.
   int statement_timeout_ms = 5000;  // PostgreSQL statement timeout. Default: 5 s.
+  // SQLite: refuse to open a database another exclusive store (another server) has open; see
+  // SqliteOptions::exclusive. PostgreSQL stores are shared by design and ignore it. Default: false.
+  bool exclusive = false;
   // Problems worth a warning that do not stop the open (SqliteOptions::on_warning). Default: none.
   std::function<void(std::string_view)> on_warning = nullptr;
 };

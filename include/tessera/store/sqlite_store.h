@@ -23,6 +23,11 @@ struct SqliteOptions {
   std::string path;
   int busy_timeout_ms = 5000;  // Wait this long for a lock before kStoreUnavailable. Default: 5 s.
   int read_connections = 4;    // Readers run in parallel with the single writer. Default: 4.
+  // Hold an exclusive lock on "<path>.lock" while the store is open, and fail with kStoreInUse
+  // when another store holds it. A server sets it, because its caches assume that no other
+  // server writes the file (nothing tells one SQLite server about another's revocations); the
+  // CLI leaves it unset and runs beside a server. Default: false.
+  bool exclusive = false;
   // Told, once per open, about what does not stop the store from opening but should be fixed:
   // database, -wal or -shm files that group or others may access (they hold password hashes and
   // personal data). Existing files are reported, never chmod-ed: their mode may be deliberate
@@ -31,7 +36,8 @@ struct SqliteOptions {
 };
 
 // Opens (creating if needed) and migrates the database at options.path. Fails with
-// kStoreUnavailable when the file cannot be created or opened, and kStoreCorrupt when it is not a
+// kStoreUnavailable when the file cannot be created or opened, kStoreInUse when
+// `options.exclusive` and another exclusive store has it open, and kStoreCorrupt when it is not a
 // Tessera database or was written by a newer Tessera (its schema version is unknown).
 Result<std::unique_ptr<SessionStore>> OpenSqliteStore(const SqliteOptions& options);
 

@@ -134,6 +134,11 @@ Status SqliteStore::Open() {
   // Created by us rather than by SQLite, whose default mode would let every local user read
   // password hashes and personal data.
   TESSERA_RETURN_IF_ERROR(sqlite::CreatePrivateDatabaseFile(options_.path));
+  if (options_.exclusive) {
+    // Before the first connection: a refused server must not migrate or write anything.
+    TESSERA_ASSIGN_OR_RETURN(sqlite::ServeLock lock, sqlite::ServeLock::Acquire(options_.path));
+    serve_lock_.emplace(std::move(lock));
+  }
   TESSERA_ASSIGN_OR_RETURN(writer_, Connection::Open(options_.path, options_.busy_timeout_ms,
                                                      /*read_only=*/false));
   // WAL: readers never block the writer or each other. FULL: the WAL is fsynced at every

@@ -1,6 +1,6 @@
 // The SQLite store's class, shared by the files that implement it, one per record family:
 //   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
-//   sqlite_files.cc     the database file's mode (sqlite_files.h)
+//   sqlite_files.cc     the database file's mode, the serve lock (sqlite_files.h)
 //   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
@@ -118,6 +118,8 @@ class SqliteStore final : public SessionStore {
                          std::string_view session_id, std::string_view user_id, TimePoint now);
 
   SqliteOptions options_;
+  // Declared before the connections so that it is released after they are closed.
+  std::optional<sqlite::ServeLock> serve_lock_;               // Held when options_.exclusive.
   std::unique_ptr<sqlite::Connection> writer_;                // Used under writer_->mu.
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;  // Each used under its own mu.
   std::atomic<std::size_t> next_reader_{0};

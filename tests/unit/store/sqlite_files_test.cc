@@ -1,5 +1,6 @@
-// The SQLite store's own files: the database, -wal and -shm are private to their owner, and looser
-// existing files are reported.
+// The SQLite store's own files: the database, -wal and -shm are private to their owner, looser
+// existing files are reported, and an exclusive (serving) store keeps a second one off the file
+// while non-exclusive ones (the CLI) still open it.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,6 +103,36 @@ TEST_F(SqliteFilesTest, WarnsAboutExistingFilesOthersMayReadAndLeavesTheirMode) 
   EXPECT_EQ(warnings[0].find(db + " (mode"), std::string::npos) << warnings[0];
   EXPECT_EQ(warnings[0].find(db + "-wal"), std::string::npos) << warnings[0];
   EXPECT_NE(warnings[0].find(db + "-shm (mode 0640)"), std::string::npos) << warnings[0];
+}
+
+TEST_F(SqliteFilesTest, AnExclusiveStoreKeepsOtherExclusiveStoresOff) {
+  const std::string db = Path("t.db");
+  auto serving = OpenSqliteStore({.path = db, .exclusive = true});
+  ASSERT_OK(serving);
+
+  auto second = OpenSqliteStore({.path = db, .exclusive = true});
+  EXPECT_ERROR(second, ErrorCode::kStoreInUse);
+  const std::string message = second.status().message();
+  EXPECT_NE(message.find(db), std::string::npos) << message;
+  EXPECT_NE(message.find("pid " + std::to_string(::getpid())), std::string::npos) << message;
+  EXPECT_NE(message.find("one server per SQLite file"), std::string::npos) << message;
+
+  // Through another name of the same file too: the lock sits beside the resolved path.
+  const std::string link = Path("link.db");
+  std::filesystem::create_symlink(db, link);
+  EXPECT_ERROR(OpenSqliteStore({.path = link, .exclusive = true}), ErrorCode::kStoreInUse);
+
+  // The CLI (not exclusive) still opens and writes the file.
+  auto cli = OpenSqliteStore({.path = db});
+  ASSERT_OK(cli);
+  Write(**cli);
+  cli->reset();
+
+  // Closing the serving store releases the lock.
+  serving->reset();
+  auto next = OpenSqliteStore({.path = db, .exclusive = true});
+  ASSERT_OK(next);
+  EXPECT_EQ(Mode(db + ".lock"), 0600u);
 }
 
 }  // namespace
