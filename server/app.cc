@@ -149,6 +149,15 @@ int Serve(ServeConfig config) {
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
   config.store.busy_timeout_ms = config.store.statement_timeout_ms;
+  // One server per SQLite file: this server's caches (sessions, users, keys) assume no other
+  // server writes the file, and SQLite has no change feed to tell it otherwise. The store takes
+  // the lock, not this function, because the reason is the store's (PostgreSQL stores notify
+  // each other and ignore the flag) and because the lock must live exactly as long as the open
+  // database, through the drain below; the CLI opens the store without it and runs beside us.
+  config.store.exclusive = true;
+  config.store.on_warning = [](std::string_view warning) {
+    LogEvent("warn", "store warning", {{"detail", warning}});
+  };
   auto opened = OpenStore(config.database, config.store);
   if (!opened.ok()) return Fail(opened.status(), "cannot open the database");
   auto key_path = ResolveMasterKeyPath(config.database, config.master_key_file);

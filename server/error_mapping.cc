@@ -137,6 +137,7 @@ HttpError MapError(ErrorCode code) {
     case E::kDecryptionFailed:
     case E::kCryptoFailure:
     case E::kStoreCorrupt:
+    case E::kStoreInUse:  // Only at start-up, before any request.
     case E::kInternal:
       return {500, "internal_server_error", kInternalMessage};
   }

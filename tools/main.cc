@@ -45,7 +45,12 @@ struct Opened {
 
 Result<Opened> Open(const StoreFlags& f) {
   Opened o;
-  TESSERA_ASSIGN_OR_RETURN(o.store, OpenStore(f.database));
+  StoreOptions options;  // Not exclusive: subcommands run beside a server.
+  options.on_warning = [](std::string_view warning) {
+    std::fprintf(stderr, "tessera: warning: %.*s\n", static_cast<int>(warning.size()),
+                 warning.data());
+  };
+  TESSERA_ASSIGN_OR_RETURN(o.store, OpenStore(f.database, options));
   TESSERA_ASSIGN_OR_RETURN(std::string path, ResolveMasterKeyPath(f.database, f.master_key_file));
   TESSERA_ASSIGN_OR_RETURN(MasterKey key, OpenMasterKey(*o.store, path, SystemRandom()));
   o.key.emplace(std::move(key));

@@ -63,7 +63,7 @@ enum class ErrorCode {
   kKeyNotFound,       // No key with that id in the project's key ring.
   kKeyStateInvalid,   // The key ring transition is not allowed from the key's current state.
   kNoActiveKey,       // The project has no key that may sign.
-  kMasterKeyInvalid,  // The master key file is unreadable, malformed or too widely readable.
+  kMasterKeyInvalid,  // The master key file is unreadable, malformed, another user's or too open.
   kDecryptionFailed,  // Sealed data does not open under this master key (wrong key or tampered).
   kCryptoFailure,     // OpenSSL reported an unexpected failure.
 
@@ -119,6 +119,7 @@ enum class ErrorCode {
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.
   kStoreConflict,     // A concurrent change won; the operation may be retried.
   kStoreCorrupt,      // The database holds something Tessera did not write.
+  kStoreInUse,        // Another server holds the store's exclusive lock (SQLite: <database>.lock).
   kInternal,          // A bug: an invariant did not hold.
 };
 

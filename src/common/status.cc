@@ -55,6 +55,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
       return C::kAlreadyExists;
     case ErrorCode::kNoUserPassword:
     case ErrorCode::kStoreConflict:
+    case ErrorCode::kStoreInUse:
       return C::kFailedPrecondition;
     case ErrorCode::kTooManyRequests:
     case ErrorCode::kUserLocked:
@@ -237,6 +238,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "store_conflict";
     case ErrorCode::kStoreCorrupt:
       return "store_corrupt";
+    case ErrorCode::kStoreInUse:
+      return "store_in_use";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +38,29 @@ Status ReadAll(int fd, std::string& out) {
   out.assign(buf, total);
   OPENSSL_cleanse(buf, sizeof buf);
   return Status::Ok();
+}
+
+// The name of `uid`'s user, or nothing for a uid without one.
+std::string UserName(uid_t uid) {
+  std::array<char, 1024> buf{};
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return "";
+  return found->pw_name;
+}
+
+// "uid 65534 (nobody)", or "uid 1234" for a uid without a name.
+std::string DescribeUid(uid_t uid) {
+  const std::string name = UserName(uid);
+  return "uid " + std::to_string(uid) + (name.empty() ? "" : " (" + name + ")");
+}
+
+std::string OwnerProblem(uid_t owner, uid_t euid, const std::string& path) {
+  const std::string name = UserName(euid);
+  return "owned by " + DescribeUid(owner) + ", but Tessera runs as " + DescribeUid(euid) +
+         ", and whoever owns the file can replace the key. Run Tessera as the file's owner, or, "
+         "if the key is yours (compare it with your backup), run `chown " +
+         (name.empty() ? std::to_string(euid) : name) + " " + path + "`";
 }
 
 Status FsyncDirectoryOf(const std::string& path) {
@@ -80,6 +105,13 @@ Result<MasterKey> MasterKey::Load(const std::string& path) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return FileError(path, "not a regular file");
+  }
+  // Whoever owns the file can replace the key, and so open every signing key sealed from then on:
+  // only the user Tessera runs as may own it, as ssh requires of private keys. Checked on the
+  // opened descriptor, like the mode, so that a swapped file cannot slip between check and read.
+  if (const uid_t euid = ::geteuid(); st.st_uid != euid) {
+    ::close(fd);
+    return FileError(path, OwnerProblem(st.st_uid, euid, path));
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);

@@ -5,8 +5,8 @@
 // yields neither a usable signing key nor a usable session token.
 //
 // On disk the key is a one-line text file, "tessera-master-key-v1 <base64url of 32 bytes>",
-// readable by its owner only (mode 0600). docs/key_rotation.md says how to back it up and what
-// losing it means.
+// owned by the user Tessera runs as and readable by that user only (mode 0600).
+// docs/key_rotation.md says how to back it up and what losing it means.
 #ifndef TESSERA_CRYPTO_MASTER_KEY_H_
 #define TESSERA_CRYPTO_MASTER_KEY_H_
 
@@ -30,7 +30,8 @@ class MasterKey {
  public:
   static constexpr std::size_t kBytes = 32;
 
-  // Reads the key at `path`. Fails with kMasterKeyInvalid when the file is missing, malformed, or
+  // Reads the key at `path`. Fails with kMasterKeyInvalid when the file is missing, malformed,
+  // a symbolic link or not a regular file, owned by another user than the effective uid, or
   // readable or writable by group or others.
   static Result<MasterKey> Load(const std::string& path);
 

@@ -2,6 +2,7 @@
 #ifndef TESSERA_STORE_OPEN_STORE_H_
 #define TESSERA_STORE_OPEN_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,11 @@ struct StoreOptions {
   int read_connections = 4;         // SQLite readers. Default: 4.
   int pool_size = 8;                // PostgreSQL connections per node. Default: 8.
   int statement_timeout_ms = 5000;  // PostgreSQL statement timeout. Default: 5 s.
+  // SQLite: refuse to open a database another exclusive store (another server) has open; see
+  // SqliteOptions::exclusive. PostgreSQL stores are shared by design and ignore it. Default: false.
+  bool exclusive = false;
+  // Problems worth a warning that do not stop the open (SqliteOptions::on_warning). Default: none.
+  std::function<void(std::string_view)> on_warning = nullptr;
 };
 
 // "sqlite:<path>" (or "sqlite://<path>"), or a libpq URI "postgresql://..." / "postgres://...".

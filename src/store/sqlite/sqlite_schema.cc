@@ -164,6 +164,14 @@ constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 }  // namespace
 
 Status SqliteStore::Open() {
+  // Created by us rather than by SQLite, whose default mode would let every local user read
+  // password hashes and personal data.
+  TESSERA_RETURN_IF_ERROR(sqlite::CreatePrivateDatabaseFile(options_.path));
+  if (options_.exclusive) {
+    // Before the first connection: a refused server must not migrate or write anything.
+    TESSERA_ASSIGN_OR_RETURN(sqlite::ServeLock lock, sqlite::ServeLock::Acquire(options_.path));
+    serve_lock_.emplace(std::move(lock));
+  }
   TESSERA_ASSIGN_OR_RETURN(writer_, Connection::Open(options_.path, options_.busy_timeout_ms,
                                                      /*read_only=*/false));
   // WAL: readers never block the writer or each other. FULL: the WAL is fsynced at every
@@ -172,6 +180,19 @@ Status SqliteStore::Open() {
   TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
   TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA foreign_keys=ON"));
   TESSERA_RETURN_IF_ERROR(Migrate());
+  // Now that -wal and -shm exist. Those left by an older Tessera, or by a crash, may be looser
+  // than the database: SQLite gives them the database's mode only when it creates them (or finds
+  // them empty).
+  if (const auto loose = sqlite::DatabaseFilesOpenToOthers(options_.path);
+      !loose.empty() && options_.on_warning) {
+    std::string files;
+    for (const std::string& f : loose) files += (files.empty() ? "" : ", ") + f;
+    options_.on_warning(
+        "group or others may access " + files +
+        ", which hold password hashes and personal data. Check who could have read them, then "
+        "run `chmod 600` on each (Tessera creates new databases 0600 but leaves the mode of "
+        "existing files to you)");
+  }
   for (int i = 0; i < std::max(1, options_.read_connections); ++i) {
     TESSERA_ASSIGN_OR_RETURN(auto reader,
                              Connection::Open(options_.path, options_.busy_timeout_ms, true));

@@ -1,5 +1,6 @@
 // The SQLite store's class, shared by the files that implement it, one per record family:
 //   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
+//   sqlite_files.cc     the database file's mode, the serve lock (sqlite_files.h)
 //   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_files.h"
 #include "tessera/result.h"
 #include "tessera/store/sqlite_store.h"
 #include "tessera/store/store.h"
@@ -130,6 +132,8 @@ class SqliteStore final : public SessionStore {
   static Status AppendRevocation(sqlite::Connection& c, const RevocationEntry& entry);
 
   SqliteOptions options_;
+  // Declared before the connections so that it is released after they are closed.
+  std::optional<sqlite::ServeLock> serve_lock_;               // Held when options_.exclusive.
   std::unique_ptr<sqlite::Connection> writer_;                // Used under writer_->mu.
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;  // Each used under its own mu.
   std::atomic<std::size_t> next_reader_{0};

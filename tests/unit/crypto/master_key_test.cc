@@ -64,6 +64,27 @@ TEST_F(MasterKeyTest, RefusesAFileOthersCanRead) {
   EXPECT_NE(loaded.status().message().find("permissions"), std::string::npos);
 }
 
+// Another local user who can write to the key's directory could plant a key of their choosing;
+// like ssh, only a file of the user Tessera runs as is trusted.
+TEST_F(MasterKeyTest, RefusesAFileOwnedBySomeoneElse) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown to another user needs root";
+  const std::string path = Path("planted.master-key");
+  ASSERT_OK(MasterKey::LoadOrCreate(path, random_));
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(::chown(path.c_str(), kNobody, static_cast<gid_t>(-1)), 0);
+  auto loaded = MasterKey::Load(path);
+  EXPECT_ERROR(loaded, ErrorCode::kMasterKeyInvalid);
+  const std::string message = loaded.status().message();
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find("owned by uid 65534"), std::string::npos) << message;
+  EXPECT_NE(message.find("chown"), std::string::npos) << message;
+  // An existing file is never replaced, even one that is refused.
+  EXPECT_ERROR(MasterKey::LoadOrCreate(path, random_), ErrorCode::kMasterKeyInvalid);
+  // Owned by us again, the same file loads.
+  ASSERT_EQ(::chown(path.c_str(), ::geteuid(), static_cast<gid_t>(-1)), 0);
+  EXPECT_OK(MasterKey::Load(path));
+}
+
 TEST_F(MasterKeyTest, RefusesMissingAndMalformedFiles) {
   EXPECT_ERROR(MasterKey::Load(Path("missing")), ErrorCode::kMasterKeyInvalid);
   const std::string path = Path("bad");
