@@ -21,8 +21,8 @@ namespace {
 // Background work on one thread, woken every 100 ms or when asked to stop.
 class Background {
  public:
-  Background(ServiceContext& ctx, Metrics& metrics, const ServeConfig& config)
-      : ctx_(ctx), metrics_(metrics), config_(config), thread_([this] { Loop(); }) {}
+  Background(ServiceContext& ctx, RevocationFeed& feed, Metrics& metrics, const ServeConfig& config)
+      : ctx_(ctx), feed_(feed), metrics_(metrics), config_(config), thread_([this] { Loop(); }) {}
 
   ~Background() { Stop(); }
 
@@ -90,6 +90,10 @@ class Background {
           LogEvent("warn", "unknown-email failure cleanup failed",
                    {{"error", stale.status().ToString()}});
         }
+        // Revocation log entries past the retention (no JWT they name can still verify).
+        if (Status s = feed_.Prune(); !s.ok()) {
+          LogEvent("warn", "revocation log cleanup failed", {{"error", s.ToString()}});
+        }
         next_cleanup = now + std::chrono::minutes(10);
       }
       lock.lock();
@@ -97,6 +101,7 @@ class Background {
   }
 
   ServiceContext& ctx_;
+  RevocationFeed& feed_;
   Metrics& metrics_;
   const ServeConfig& config_;
   std::mutex mu_;
@@ -145,6 +150,22 @@ int Serve(ServeConfig config) {
     return Fail(Error(ErrorCode::kInvalidArgument, "--jwt-reuse-seconds must be 0..60"),
                 "invalid configuration");
   }
+  const RevocationFeedOptions& feed_options = config.revocations;
+  if (feed_options.heartbeat_interval.count() < 10 ||
+      feed_options.heartbeat_interval >= feed_options.stale_after) {
+    return Fail(Error(ErrorCode::kInvalidArgument,
+                      "--revocation-heartbeat-ms must be at least 10 and below the staleness "
+                      "bound (" +
+                          std::to_string(feed_options.stale_after.count()) + " ms)"),
+                "invalid configuration");
+  }
+  if (feed_options.poll_interval.count() < 10 ||
+      feed_options.poll_interval >= feed_options.stale_after) {
+    return Fail(Error(ErrorCode::kInvalidArgument,
+                      "--revocation-poll-ms must be at least 10 and below the staleness bound (" +
+                          std::to_string(feed_options.stale_after.count()) + " ms)"),
+                "invalid configuration");
+  }
   auto hasher = PasswordHasher::Create(config.argon2);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
@@ -176,6 +197,9 @@ int Serve(ServeConfig config) {
   TouchQueue touches;
   ServiceContext ctx{store,       projects,      sessions,       users,         touches,
                      *master_key, SystemClock(), SystemRandom(), config.service};
+  RevocationFeed feed(store, SystemClock(), config.revocations);
+  // A revocation on this node reaches its feed's followers at once, not at the next poll.
+  ctx.on_revocation = [&feed](std::string_view project_id) { feed.Wake(project_id); };
   SessionService session_service(ctx);
   UserService user_service(ctx);
   PasswordService password_service(ctx, *hasher, session_service, user_service);
@@ -189,9 +213,11 @@ int Serve(ServeConfig config) {
       case StoreChange::Kind::kUser:
         users.Evict(change.project_id, change.id);
         sessions.EvictUser(change.project_id, change.id);
+        feed.Wake(change.project_id);  // Perhaps deleted: its revocation entry is in the log.
         break;
       case StoreChange::Kind::kSession:
         sessions.EvictSession(change.project_id, change.id);
+        feed.Wake(change.project_id);
         break;
     }
   });
@@ -200,13 +226,14 @@ int Serve(ServeConfig config) {
   metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",
                    [&] { return static_cast<double>(touches.size()); });
 
-  Api api(router, Services{projects, session_service, user_service, password_service, store,
+  Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
                            metrics, SystemClock(), SystemRandom()});
   HttpServer server(config.http, api, metrics, **access_log);
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status(), "cannot listen");
   {
-    Background background(ctx, metrics, config);
+    Background background(ctx, feed, metrics, config);
+    feed.Start();
     LogEvent("info", "listening", {{"address", *bound}});
     server.Run();  // Until SIGTERM/SIGINT and the drain.
     background.Stop();

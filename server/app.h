@@ -7,6 +7,7 @@
 
 #include "server/http_server.h"
 #include "service/password_hasher.h"
+#include "service/revocation_feed.h"
 #include "service/service_context.h"
 #include "tessera/store/open_store.h"
 
@@ -21,6 +22,7 @@ struct ServeConfig {
   ServiceOptions service;
   Argon2Params argon2;
   StoreOptions store;
+  RevocationFeedOptions revocations;
   // last_accessed_at touches are written at least this often. Default: 500 ms (the API promises
   // within 1 s).
   std::chrono::milliseconds touch_flush_interval{500};

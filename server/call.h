@@ -11,6 +11,7 @@
 #include "server/metrics.h"
 #include "service/password_service.h"
 #include "service/project_registry.h"
+#include "service/revocation_feed.h"
 #include "service/session_service.h"
 #include "service/user_service.h"
 #include "tessera/result.h"
@@ -23,6 +24,7 @@ struct Services {
   SessionService& sessions;
   UserService& users;
   PasswordService& passwords;
+  RevocationFeed& revocations;
   SessionStore& store;
   Metrics& metrics;
   const Clock& clock;

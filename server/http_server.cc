@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
@@ -269,6 +270,82 @@ class HttpServer::Impl {
                 r.body.size(), remote});
   }
 
+  // Writes a response produced over time (ApiResponse::stream) until it completes, the client
+  // goes away or the server drains. Returns the body bytes written.
+  asio::awaitable<std::size_t> SendStream(Connection& conn, ApiResponse& response,
+                                          unsigned version) {
+    // Wake-ups come from other threads: they post a cancel of the wait to this connection's
+    // thread. `pending` covers a wake that lands while no wait is in progress.
+    struct Waker {
+      explicit Waker(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      std::atomic<bool> pending{false};
+    };
+    ResponseStream& stream = *response.stream;
+    const auto executor = conn.stream.get_executor();
+    auto waker = std::make_shared<Waker>(executor);
+    stream.SetWake([weak = std::weak_ptr<Waker>(waker), executor] {
+      const auto w = weak.lock();
+      if (!w || w->pending.exchange(true)) return;
+      asio::post(executor, [weak] {
+        if (const auto again = weak.lock()) again->timer.cancel();
+      });
+    });
+    const auto wait = [&]() -> asio::awaitable<void> {
+      if (waker->pending.exchange(false)) co_return;
+      waker->timer.expires_at(stream.NextPoll());
+      co_await waker->timer.async_wait(kTuple);
+      waker->pending.store(false);
+    };
+    std::size_t written = 0;
+    std::string out;
+    if (!stream.incremental()) {
+      // A long poll: one ordinary response once the stream completes.
+      while (!stream.Poll(std::chrono::steady_clock::now(), out)) {
+        if (draining_.load()) co_return written;  // The client asks again elsewhere.
+        co_await wait();
+      }
+      http::response<http::string_body> res{http::status::ok, version};
+      res.set(http::field::content_type, response.content_type);
+      res.set(http::field::cache_control, "no-store");
+      for (const auto& [k, v] : response.headers) res.set(k, v);
+      res.keep_alive(false);
+      written = out.size();
+      res.body() = std::move(out);
+      res.prepare_payload();
+      co_await Send(conn, res);
+      co_return written;
+    }
+    http::response<http::empty_body> head{http::status::ok, version};
+    head.set(http::field::content_type, response.content_type);
+    head.set(http::field::cache_control, "no-store");
+    head.set("X-Accel-Buffering", "no");  // Proxies must pass frames on at once.
+    for (const auto& [k, v] : response.headers) head.set(k, v);
+    head.keep_alive(false);
+    head.chunked(true);
+    http::response_serializer<http::empty_body> serializer{head};
+    conn.stream.expires_after(options_.write_timeout);
+    if (auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, kTuple); ec) {
+      co_return written;
+    }
+    for (;;) {
+      out.clear();
+      const bool done = stream.Poll(std::chrono::steady_clock::now(), out) || draining_.load();
+      if (!out.empty()) {
+        conn.stream.expires_after(options_.write_timeout);
+        auto [ec, n] =
+            co_await asio::async_write(conn.stream, http::make_chunk(asio::buffer(out)), kTuple);
+        if (ec) co_return written;  // The client went away.
+        written += out.size();
+      }
+      if (done) break;
+      co_await wait();
+    }
+    conn.stream.expires_after(options_.write_timeout);
+    co_await asio::async_write(conn.stream, http::make_chunk_last(), kTuple);
+    co_return written;
+  }
+
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn, std::uint64_t id) {
     beast::error_code ec;
     const tcp::endpoint remote_ep = conn->stream.socket().remote_endpoint(ec);
@@ -356,6 +433,8 @@ class HttpServer::Impl {
       areq.authorization = std::string_view(auth.data(), auth.size());
       const auto ua = req[http::field::user_agent];
       areq.user_agent = std::string_view(ua.data(), ua.size());
+      const auto last_event_id = req["Last-Event-ID"];
+      areq.last_event_id = std::string_view(last_event_id.data(), last_event_id.size());
       areq.remote_ip = remote;
       areq.body = req.body();
 
@@ -376,6 +455,18 @@ class HttpServer::Impl {
               asio::use_awaitable);
         }
         queued_blocking_.fetch_sub(1);
+      }
+      if (response->stream) {
+        // A response produced over time ends the connection afterwards: a client that followed
+        // a stream reconnects for its next request.
+        const std::size_t body_size = co_await SendStream(*conn, *response, version);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        metrics_.RecordRequest(match.id, response->status, response->error_type, seconds);
+        log_.Write({response->request_id, req.method_string(), api_.router().Label(match.id),
+                    response->status, response->error_type, seconds, areq.body.size(), body_size,
+                    remote});
+        break;
       }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

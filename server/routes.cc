@@ -24,6 +24,7 @@ constexpr RouteDef kRoutes[] = {
   {kGet,    "/v1/sessions",                         kProjectSecret,  kYes,        h::SessionsGet},
   {kPost,   "/v1/sessions/revoke",                  kProjectSecret,  kYes,        h::SessionsRevoke},
   {kGet,    "/v1/sessions/jwks/{project_id}",       kAnyone,         kWhenNeeded, h::SessionsJwks},
+  {kGet,    "/v1/sessions/revocations",             kProjectSecret,  kWhenNeeded, h::SessionsRevocations},
 
   {kPost,   "/v1/users",                            kProjectSecret,  kYes,        h::UsersCreate},
   {kPost,   "/v1/users/search",                     kProjectSecret,  kYes,        h::UsersSearch},

@@ -163,6 +163,20 @@ int main(int argc, char** argv) {
       ->envname("TESSERA_DB_STATEMENT_TIMEOUT_MS")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
+  std::int64_t heartbeat_ms = serve.revocations.heartbeat_interval.count();
+  std::int64_t revocation_poll_ms = serve.revocations.poll_interval.count();
+  serve_cmd
+      ->add_option("--revocation-heartbeat-ms", heartbeat_ms,
+                   "How often a revocation feed stream sends a heartbeat (followers fail closed "
+                   "after 1 s without one; see docs/revocation.md)")
+      ->envname("TESSERA_REVOCATION_HEARTBEAT_MS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--revocation-poll-ms", revocation_poll_ms,
+                   "How often the revocation log of a followed project is read even without a "
+                   "wake-up")
+      ->envname("TESSERA_REVOCATION_POLL_MS")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--session-cache-size", serve.service.session_cache_capacity,
                    "Sessions kept in memory; 0 keeps none (every authenticate reads the database)")
@@ -244,6 +258,8 @@ int main(int argc, char** argv) {
     serve.http.drain_timeout = Seconds(drain_timeout);
     serve.service.jwt_reuse = Seconds(jwt_reuse);
     serve.service.max_refresh_age = Seconds(max_refresh_age);
+    serve.revocations.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+    serve.revocations.poll_interval = std::chrono::milliseconds(revocation_poll_ms);
     return server::Serve(std::move(serve));
   }
 

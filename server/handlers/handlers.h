@@ -17,6 +17,8 @@ Result<ApiResponse> SessionsAuthenticate(Call& call);
 Result<ApiResponse> SessionsGet(Call& call);
 Result<ApiResponse> SessionsRevoke(Call& call);
 Result<ApiResponse> SessionsJwks(Call& call);
+// revocations.cc: the revocation feed.
+Result<ApiResponse> SessionsRevocations(Call& call);
 
 // users.cc: /v1/users/*.
 Result<ApiResponse> UsersCreate(Call& call);

@@ -3,7 +3,9 @@
 #define TESSERA_SERVICE_SERVICE_CONTEXT_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "service/caches.h"
 #include "service/project_registry.h"
@@ -37,6 +39,9 @@ struct ServiceContext {
   const Clock& clock;
   RandomSource& random;
   ServiceOptions options;
+  // Called after a revocation committed (a session revoked, a user deleted), with the project's
+  // id: the revocation feed reads the log at once instead of at its next poll. May be empty.
+  std::function<void(std::string_view project_id)> on_revocation = {};
 };
 
 // The user, from the cache or the store (by id or external id). kUserNotFound.

@@ -394,6 +394,7 @@ Status SessionService::Revoke(const ProjectContext& project, RevokeBy by, std::s
   // Evicted whether or not the store still had it: the cache must never outlive the row.
   ctx_.sessions.EvictSession(pid, session_id);
   if (!revoked) return NotFound();
+  if (ctx_.on_revocation) ctx_.on_revocation(pid);
   return Status::Ok();
 }
 

@@ -201,6 +201,7 @@ Status UserService::Delete(const ProjectContext& project, std::string_view user_
   ctx_.users.Evict(pid, user->user.user_id);
   ctx_.sessions.EvictUser(pid, user->user.user_id);
   for (const auto& sid : revoked) ctx_.sessions.EvictSession(pid, sid);
+  if (ctx_.on_revocation) ctx_.on_revocation(pid);
   return Status::Ok();
 }
 

@@ -1,0 +1,208 @@
+// GET /v1/sessions/revocations: the project's revocation feed, as server-sent events or as a long
+// poll (docs/revocation.md). The frames are built here from the node's view of the log
+// (service/revocation_feed.h); this file never reads the store.
+#include <charconv>
+
+#include "common/json.h"
+#include "server/handlers/handlers.h"
+#include "server/router.h"
+#include "service/revocation_feed.h"
+
+namespace tessera::server::handlers {
+namespace {
+
+using SteadyTime = ResponseStream::SteadyTime;
+
+// Entries written per Poll; a longer backlog continues on the next one, at once.
+constexpr std::size_t kBatch = 1000;
+constexpr std::int64_t kMaxWaitSeconds = 30;
+
+void AppendEntry(const RevocationEntry& e, Seconds jwt_lifetime, std::string& out) {
+  const std::int64_t revoked = ToUnixSeconds(e.revoked_at);
+  out += "{\"sequence\":" + std::to_string(e.sequence);
+  if (e.kind == RevocationEntry::Kind::kSession) {
+    out += ",\"kind\":\"session\",\"session_id\":";
+    AppendJsonString(e.session_id, out);
+    out += ",\"user_id\":";
+    AppendJsonString(e.user_id, out);
+  } else {
+    out += ",\"kind\":\"user\",\"user_id\":";
+    AppendJsonString(e.user_id, out);
+    out += ",\"not_before\":" + std::to_string(revoked);
+  }
+  out += ",\"revoked_at\":" + std::to_string(revoked);
+  out += ",\"relevant_until\":" + std::to_string(revoked + jwt_lifetime.count()) + "}";
+}
+
+void AppendEntries(const std::vector<RevocationEntry>& entries, Seconds jwt_lifetime,
+                   std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendEntry(entries[i], jwt_lifetime, out);
+  }
+  out.push_back(']');
+}
+
+std::optional<std::int64_t> ParseSequence(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// The feed as server-sent events: a snapshot (unless resuming), then each entry, and heartbeats.
+class EventStream final : public ResponseStream {
+ public:
+  EventStream(std::shared_ptr<const RevocationView> view, const RevocationFeedOptions& options,
+              TimePoint now, std::optional<std::int64_t> resume_after)
+      : view_(std::move(view)), options_(options), started_wall_(now), resume_(resume_after) {}
+
+  bool incremental() const override { return true; }
+
+  bool Poll(SteadyTime now, std::string& out) override {
+    if (!started_) {
+      started_ = true;
+      const RevocationState bounds = view_->After(INT64_MAX, now, 0);
+      if (resume_ && *resume_ >= bounds.first_kept - 1) {
+        cursor_ = *resume_;  // Everything after it is still held: no snapshot needed.
+      } else {
+        const RevocationState snap =
+            view_->Relevant(started_wall_, now, options_.jwt_lifetime, options_.max_tolerance);
+        out += "event: snapshot\nid: " + std::to_string(snap.head) +
+               "\ndata: {\"sequence\":" + std::to_string(snap.head) +
+               ",\"lag_ms\":" + std::to_string(snap.lag.count()) + ",\"entries\":";
+        AppendEntries(snap.entries, options_.jwt_lifetime, out);
+        out += "}\n\n";
+        cursor_ = snap.head;
+      }
+    }
+    const RevocationState state = view_->After(cursor_, now, kBatch);
+    for (const RevocationEntry& e : state.entries) {
+      out += "event: revoke\nid: " + std::to_string(e.sequence) + "\ndata: ";
+      AppendEntry(e, options_.jwt_lifetime, out);
+      out += "\n\n";
+      cursor_ = e.sequence;
+    }
+    more_ = state.entries.size() == kBatch;
+    if (now >= next_heartbeat_) {
+      // Silence, not a heartbeat, from a node that cannot vouch for its view: followers then
+      // fail closed on their own clock.
+      if (state.caught_up_once && state.lag <= options_.stale_after) {
+        out += "event: heartbeat\ndata: {\"sequence\":" +
+               std::to_string(std::max(cursor_, state.head)) +
+               ",\"lag_ms\":" + std::to_string(state.lag.count()) + "}\n\n";
+      }
+      next_heartbeat_ = now + options_.heartbeat_interval;
+    }
+    return false;
+  }
+
+  SteadyTime NextPoll() const override {
+    return more_ ? std::chrono::steady_clock::now() : next_heartbeat_;
+  }
+
+  void SetWake(std::function<void()> wake) override { view_->Watch(token_, std::move(wake)); }
+
+ private:
+  const std::shared_ptr<const RevocationView> view_;
+  const RevocationFeedOptions& options_;
+  const TimePoint started_wall_;
+  const std::optional<std::int64_t> resume_;
+  const std::shared_ptr<int> token_ = std::make_shared<int>(0);  // Lives as long as the stream.
+  bool started_ = false;
+  bool more_ = false;
+  std::int64_t cursor_ = 0;
+  SteadyTime next_heartbeat_{};  // The first Poll sends one at once.
+};
+
+// The feed as a long poll: one JSON answer once an entry after `after` exists, or at the deadline.
+class LongPoll final : public ResponseStream {
+ public:
+  LongPoll(std::shared_ptr<const RevocationView> view, const RevocationFeedOptions& options,
+           TimePoint now, std::optional<std::int64_t> after, SteadyTime deadline,
+           std::string request_id)
+      : view_(std::move(view)),
+        options_(options),
+        wall_(now),
+        after_(after),
+        deadline_(deadline),
+        request_id_(std::move(request_id)) {}
+
+  bool incremental() const override { return false; }
+
+  bool Poll(SteadyTime now, std::string& out) override {
+    const RevocationState bounds = view_->After(INT64_MAX, now, 0);
+    const bool snapshot = !after_ || *after_ < bounds.first_kept - 1;
+    RevocationState state =
+        snapshot ? view_->Relevant(wall_, now, options_.jwt_lifetime, options_.max_tolerance)
+                 : view_->After(*after_, now, kBatch);
+    if (!snapshot && state.entries.empty() && now < deadline_) return false;
+    std::int64_t sequence = snapshot ? state.head : std::max(*after_, state.head);
+    if (!snapshot && state.entries.size() == kBatch) sequence = state.entries.back().sequence;
+    out += "{\"request_id\":";
+    AppendJsonString(request_id_, out);
+    out += ",\"status_code\":200,\"snapshot\":";
+    out += snapshot ? "true" : "false";
+    out += ",\"sequence\":" + std::to_string(sequence) +
+           ",\"lag_ms\":" + std::to_string(state.lag.count()) + ",\"entries\":";
+    AppendEntries(state.entries, options_.jwt_lifetime, out);
+    out += "}";
+    return true;
+  }
+
+  SteadyTime NextPoll() const override { return deadline_; }
+
+  void SetWake(std::function<void()> wake) override { view_->Watch(token_, std::move(wake)); }
+
+ private:
+  const std::shared_ptr<const RevocationView> view_;
+  const RevocationFeedOptions& options_;
+  const TimePoint wall_;
+  const std::optional<std::int64_t> after_;
+  const SteadyTime deadline_;
+  const std::string request_id_;
+  const std::shared_ptr<int> token_ = std::make_shared<int>(0);
+};
+
+}  // namespace
+
+Result<ApiResponse> SessionsRevocations(Call& call) {
+  const auto bad = [](const char* what) { return Error(ErrorCode::kBadRequest, what); };
+  std::optional<std::int64_t> after;
+  if (auto text = QueryParam(call.request.query, "after")) {
+    after = ParseSequence(*text);
+    if (!after) return bad("after must be a sequence number (a non-negative integer).");
+  }
+  std::optional<std::int64_t> wait;
+  if (auto text = QueryParam(call.request.query, "wait")) {
+    wait = ParseSequence(*text);
+    if (!wait || *wait > kMaxWaitSeconds) return bad("wait must be 0 to 30 (seconds).");
+  }
+  RevocationFeed& feed = call.services.revocations;
+  const std::string& pid = call.project().project.project_id;
+  std::shared_ptr<const RevocationView> view;
+  if (call.on_worker()) {
+    TESSERA_ASSIGN_OR_RETURN(view, feed.Follow(pid));
+  } else {
+    view = feed.Followed(pid);
+    if (!view) return call.ToWorker();  // The first follower of this project reads the store.
+  }
+  ApiResponse r;
+  r.request_id = std::string(call.request_id);
+  if (wait) {
+    r.content_type = "application/json";
+    r.stream = std::make_shared<LongPoll>(
+        std::move(view), feed.options(), call.now, after,
+        std::chrono::steady_clock::now() + std::chrono::seconds(*wait), r.request_id);
+  } else {
+    // Last-Event-ID is how EventSource resumes; `after` does the same for other clients.
+    std::optional<std::int64_t> resume = after;
+    if (!call.request.last_event_id.empty()) resume = ParseSequence(call.request.last_event_id);
+    r.content_type = "text/event-stream";
+    r.stream = std::make_shared<EventStream>(std::move(view), feed.options(), call.now, resume);
+  }
+  return r;
+}
+
+}  // namespace tessera::server::handlers
