@@ -340,11 +340,8 @@ int main(int argc, char** argv) {
   if (retire_cmd->parsed()) {
     auto opened = Open(keys_store);
     if (!opened.ok()) return Fail(opened.status());
-    auto records = opened->store->ListKeys(project_id);
-    if (!records.ok()) return Fail(records.status());
-    KeyRing ring(std::move(*records));
-    if (Status s = ring.Retire(kid, SystemClock().Now()); !s.ok()) return Fail(s);
-    if (Status s = opened->store->SaveKeys(project_id, ring.records()); !s.ok()) return Fail(s);
+    auto ring = RetireProjectKey(*opened->store, project_id, kid, SystemClock().Now());
+    if (!ring.ok()) return Fail(ring.status());
     std::cout << "retired " << kid << "\n";
     return 0;
   }

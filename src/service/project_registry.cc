@@ -1,6 +1,7 @@
 #include "service/project_registry.h"
 
 #include <boost/json.hpp>
+#include <functional>
 
 #include "common/base64.h"
 #include "common/text.h"
@@ -177,27 +178,51 @@ Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_ke
   return out;
 }
 
+namespace {
+
+// Reads the ring, applies `change` to it in memory and saves it at the version read. When another
+// change of the ring came first (kStoreConflict), starts over from a fresh read, so `change` always
+// applies to the ring as stored, never to an outdated copy; at most kKeyRingAttempts times.
+Result<KeyRing> ChangeKeyRing(SessionStore& store, std::string_view project_id,
+                              const std::function<Status(KeyRing&)>& change) {
+  for (int attempt = 1;; ++attempt) {
+    TESSERA_ASSIGN_OR_RETURN(KeyRingSnapshot read, store.ReadKeyRing(project_id));
+    KeyRing ring(std::move(read.records));
+    TESSERA_RETURN_IF_ERROR(change(ring));
+    Status saved = store.SaveKeys(project_id, ring.records(), read.version);
+    if (saved.ok()) return ring;
+    if (saved.code() != ErrorCode::kStoreConflict || attempt == kKeyRingAttempts) return saved;
+  }
+}
+
+}  // namespace
+
 Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
                                   RandomSource& random, std::string_view project_id,
                                   TimePoint now) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store.GetProject(project_id));
   if (!project) return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
-  TESSERA_ASSIGN_OR_RETURN(std::vector<KeyRecord> records, store.ListKeys(project_id));
-  KeyRing ring(std::move(records));
-  TESSERA_ASSIGN_OR_RETURN(KeyRecord fresh,
+  // Generated once (an RSA key takes a while); each attempt adds a copy. A failed save wrote
+  // nothing, so the kid is still unused.
+  TESSERA_ASSIGN_OR_RETURN(const KeyRecord fresh,
                            NewKeyRecord(project_id, project->settings.jwt_algorithm, project->live,
                                         master_key, random, now));
-  bool has_next = false;
-  for (const auto& r : ring.records()) has_next = has_next || r.state == KeyState::kNext;
-  if (!has_next) {
-    // A ring without a published next key (all withdrawn): publish one now; it signs only from
-    // the following rotation, once verifiers have had the chance to see it.
-    TESSERA_RETURN_IF_ERROR(ring.AddNext(std::move(fresh)));
-  } else {
-    TESSERA_RETURN_IF_ERROR(ring.Rotate(std::move(fresh), now));
-  }
-  TESSERA_RETURN_IF_ERROR(store.SaveKeys(project_id, ring.records()));
-  return ring;
+  return ChangeKeyRing(store, project_id, [&](KeyRing& ring) -> Status {
+    bool has_next = false;
+    for (const auto& r : ring.records()) has_next = has_next || r.state == KeyState::kNext;
+    if (!has_next) {
+      // A ring without a published next key (all withdrawn): publish one now; it signs only from
+      // the following rotation, once verifiers have had the chance to see it.
+      return ring.AddNext(fresh);
+    }
+    return ring.Rotate(fresh, now);
+  });
+}
+
+Result<KeyRing> RetireProjectKey(SessionStore& store, std::string_view project_id,
+                                 std::string_view kid, TimePoint now) {
+  return ChangeKeyRing(store, project_id,
+                       [&](KeyRing& ring) -> Status { return ring.Retire(kid, now); });
 }
 
 }  // namespace tessera

@@ -94,10 +94,23 @@ Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_ke
                                  RandomSource& random, TimePoint now, std::string name, bool live,
                                  const ProjectSettings& settings);
 
+// How many times a key-ring change is tried when other changes of the same ring keep coming
+// first (each try reads the ring afresh). Then it fails with kStoreConflict.
+inline constexpr int kKeyRingAttempts = 5;
+
 // One rotation of the project's ring (tessera/token/key_ring.h): the next key becomes active and a
-// fresh next key is published. Returns the new ring.
+// fresh next key is published; with no next key left (all withdrawn), only the fresh one is
+// published. Returns the new ring. Safe beside other changes of the ring, by any process: the
+// rotation applies to the ring as stored when it is saved (SaveKeys' compare-and-swap, retried).
+// kProjectNotFound.
 Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
                                   RandomSource& random, std::string_view project_id, TimePoint now);
+
+// Withdraws the next key `kid` (KeyRing::Retire), as safely beside other changes as
+// RotateProjectKeys. Returns the new ring. kProjectNotFound, kKeyNotFound, kKeyStateInvalid (e.g.
+// the key became active first).
+Result<KeyRing> RetireProjectKey(SessionStore& store, std::string_view project_id,
+                                 std::string_view kid, TimePoint now);
 
 // SHA-256 of a project secret, as stored.
 std::string SecretDigest(std::string_view secret);

@@ -42,8 +42,12 @@ class ForwardingStore : public SessionStore {
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override {
     return target_.ListKeys(project_id);
   }
-  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override {
-    return target_.SaveKeys(project_id, records);
+  Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override {
+    return target_.ReadKeyRing(project_id);
+  }
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                  std::int64_t read_version) override {
+    return target_.SaveKeys(project_id, records, read_version);
   }
   Result<std::int64_t> ConfigVersion() override { return target_.ConfigVersion(); }
   Status CreateUser(const User& user) override { return target_.CreateUser(user); }

@@ -51,6 +51,14 @@ struct Project {
   TimePoint created_at;
 };
 
+// A project's signing keys with the version of its key ring when they were read. The version
+// moves with every SaveKeys of the project, so a writer can tell whether the ring it changed is
+// still the ring in the store.
+struct KeyRingSnapshot {
+  std::vector<KeyRecord> records;  // Oldest first.
+  std::int64_t version = 0;
+};
+
 // --- The interface ----------------------------------------------------------------------------
 
 class ProjectStore {
@@ -65,9 +73,20 @@ class ProjectStore {
   virtual Status UpdateProjectSettings(std::string_view project_id,
                                        const ProjectSettings& settings) = 0;
 
+  // The project's signing keys, oldest first (empty for an unknown project).
   virtual Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) = 0;
-  // Writes `records` (insert or update by kid) in one transaction, and bumps the key version.
-  virtual Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) = 0;
+  // The project's signing keys and the key-ring version they were read at: the start of every
+  // change of the ring (read, change in memory, SaveKeys). kProjectNotFound.
+  virtual Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) = 0;
+  // Writes `records` (insert or update by kid) and moves the ring's version and the config
+  // version, in one transaction, provided the ring is still at `read_version`, the version of the
+  // ReadKeyRing the records were derived from. Otherwise another change came first and nothing
+  // is written: kStoreConflict, and the caller reads the ring again and redoes its change on
+  // what it finds. Also refused, whatever the version: a record that moves a stored key against
+  // the state machine (KeyStateMayBecome; kKeyStateInvalid), a ring left with two active keys
+  // (kKeyStateInvalid), a record of another project (kInvalidArgument). kProjectNotFound.
+  virtual Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                          std::int64_t read_version) = 0;
   // A number that changes whenever any project's keys or settings change: pollers reload when it
   // differs from what they last saw.
   virtual Result<std::int64_t> ConfigVersion() = 0;

@@ -4,6 +4,7 @@
 // ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "store/records_json.h"
@@ -55,6 +56,56 @@ Status UpsertKeys(Connection& c, const std::vector<KeyRecord>& keys) {
          pg::Text(KeyStateName(k.state)), pg::Time(k.created_at), pg::OptTime(k.activated_at),
          pg::OptTime(k.retired_at), pg::Bytea(k.certificate_der),
          pg::Bytea(k.sealed_private_key)}));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<KeyRecord>> SelectKeys(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Rows r, c.Exec("list_keys",
+                     "SELECT kid, project_id, alg, state, created_at, activated_at, "
+                     "retired_at, certificate, sealed_private_key FROM signing_keys WHERE "
+                     "project_id = $1 ORDER BY created_at, kid",
+                     {pg::Text(project_id)}));
+  std::vector<KeyRecord> out;
+  for (int i = 0; i < r.size(); ++i) {
+    TESSERA_ASSIGN_OR_RETURN(KeyRecord k, KeyFromRow(r, i));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+// Refuses, inside the caller's write transaction, a record that would move a stored key of the
+// project against the state machine: whatever a caller read, no key returns to signing.
+Status CheckTransitions(Connection& c, std::string_view project_id,
+                        const std::vector<KeyRecord>& records) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Rows r, c.Exec("key_states", "SELECT kid, state FROM signing_keys WHERE project_id = $1",
+                     {pg::Text(project_id)}));
+  std::unordered_map<std::string, KeyState> stored;
+  for (int i = 0; i < r.size(); ++i) {
+    const auto state = KeyStateFromName(r.Text(i, 1));
+    if (!state) return Error(ErrorCode::kStoreCorrupt, "stored signing key is not valid");
+    stored.emplace(std::string(r.Text(i, 0)), *state);
+  }
+  for (const auto& k : records) {
+    const auto it = stored.find(k.kid);
+    if (it != stored.end() && !KeyStateMayBecome(it->second, k.state)) {
+      return Error(ErrorCode::kKeyStateInvalid,
+                   "key " + k.kid + " is " + std::string(KeyStateName(it->second)) +
+                       " and cannot become " + std::string(KeyStateName(k.state)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckOneActive(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Rows r, c.Exec("count_active",
+                     "SELECT COUNT(*) FROM signing_keys WHERE project_id = $1 AND state = 'active'",
+                     {pg::Text(project_id)}));
+  if (r.size() == 1 && r.Int(0, 0) > 1) {
+    return Error(ErrorCode::kKeyStateInvalid, "the key ring would have two active keys");
   }
   return Status::Ok();
 }
@@ -149,30 +200,53 @@ Status PostgresStore::UpdateProjectSettings(std::string_view project_id,
 }
 
 Result<std::vector<KeyRecord>> PostgresStore::ListKeys(std::string_view project_id) {
-  return Read([&](Connection& c) -> Result<std::vector<KeyRecord>> {
+  return Read([&](Connection& c) { return SelectKeys(c, project_id); });
+}
+
+Result<KeyRingSnapshot> PostgresStore::ReadKeyRing(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<KeyRingSnapshot> {
+    // The version before the keys (READ COMMITTED: each statement sees what was committed when
+    // it began): a save committed between the two moves the version past the one returned, so a
+    // SaveKeys derived from these records fails instead of overwriting it.
     TESSERA_ASSIGN_OR_RETURN(
-        Rows r, c.Exec("list_keys",
-                       "SELECT kid, project_id, alg, state, created_at, activated_at, "
-                       "retired_at, certificate, sealed_private_key FROM signing_keys WHERE "
-                       "project_id = $1 ORDER BY created_at, kid",
-                       {pg::Text(project_id)}));
-    std::vector<KeyRecord> out;
-    for (int i = 0; i < r.size(); ++i) {
-      TESSERA_ASSIGN_OR_RETURN(KeyRecord k, KeyFromRow(r, i));
-      out.push_back(std::move(k));
-    }
-    return out;
+        Rows r,
+        c.Exec("key_ring_version", "SELECT key_ring_version FROM projects WHERE project_id = $1",
+               {pg::Text(project_id)}));
+    if (r.size() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
+    KeyRingSnapshot snapshot;
+    snapshot.version = r.Int(0, 0);
+    TESSERA_ASSIGN_OR_RETURN(snapshot.records, SelectKeys(c, project_id));
+    return snapshot;
   });
 }
 
-Status PostgresStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) {
+Status PostgresStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                               std::int64_t read_version) {
   for (const auto& r : records) {
     if (r.project_id != project_id) {
       return Error(ErrorCode::kInvalidArgument, "key belongs to another project");
     }
   }
   return Write([&](Connection& c) -> Status {
+    // The compare-and-swap. The UPDATE locks the project's row until the commit: a concurrent
+    // save of the same ring waits here, then finds the version moved (PostgreSQL re-checks the
+    // WHERE clause on the row as committed) and fails, so ring writers are serialized.
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows moved, c.Exec("cas_key_ring",
+                           "UPDATE projects SET key_ring_version = key_ring_version + 1 WHERE "
+                           "project_id = $1 AND key_ring_version = $2 RETURNING project_id",
+                           {pg::Text(project_id), pg::Int(read_version)}));
+    if (moved.size() == 0) {
+      TESSERA_ASSIGN_OR_RETURN(
+          Rows exists, c.Exec("project_exists", "SELECT 1 FROM projects WHERE project_id = $1",
+                              {pg::Text(project_id)}));
+      if (exists.size() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
+      return Error(ErrorCode::kStoreConflict,
+                   "the key ring changed since it was read; read it again");
+    }
+    TESSERA_RETURN_IF_ERROR(CheckTransitions(c, project_id, records));
     TESSERA_RETURN_IF_ERROR(UpsertKeys(c, records));
+    TESSERA_RETURN_IF_ERROR(CheckOneActive(c, project_id));
     return BumpConfig(c, project_id);
   });
 }

@@ -124,6 +124,11 @@ CREATE TABLE revocations (
 );
 INSERT INTO meta(key, value) VALUES ('config_version', '1');
 )sql",
+    // 2: key-ring versions, so that a change of a project's keys applies only to the ring it
+    // read (a compare-and-swap in SaveKeys). SQLite migration 3.
+    R"sql(
+ALTER TABLE projects ADD COLUMN key_ring_version BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -57,7 +57,9 @@ class PostgresStore final : public SessionStore {
   Status UpdateProjectSettings(std::string_view project_id,
                                const ProjectSettings& settings) override;
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override;
-  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override;
+  Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override;
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                  std::int64_t read_version) override;
   Result<std::int64_t> ConfigVersion() override;
 
   // --- Users (postgres_users.cc) --------------------------------------------------------------

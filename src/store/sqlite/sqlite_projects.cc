@@ -4,6 +4,7 @@
 // ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "store/records_json.h"
@@ -72,6 +73,67 @@ Status UpsertKeys(Connection& c, const std::vector<KeyRecord>& keys) {
   return Status::Ok();
 }
 
+Result<std::vector<KeyRecord>> SelectKeys(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT kid, project_id, alg, state, created_at, activated_at, retired_at, "
+                "certificate, sealed_private_key FROM signing_keys WHERE project_id = ? "
+                "ORDER BY created_at, kid"));
+  st.Bind(1, project_id);
+  std::vector<KeyRecord> out;
+  for (;;) {
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    TESSERA_ASSIGN_OR_RETURN(KeyRecord r, KeyFromRow(st));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<bool> ProjectExists(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("SELECT 1 FROM projects WHERE project_id = ?"));
+  st.Bind(1, project_id);
+  return st.Step();
+}
+
+// Refuses, inside the caller's write transaction, a record that would move a stored key of the
+// project against the state machine: whatever a caller read, no key returns to signing.
+Status CheckTransitions(Connection& c, std::string_view project_id,
+                        const std::vector<KeyRecord>& records) {
+  TESSERA_ASSIGN_OR_RETURN(Statement st,
+                           c.Prepare("SELECT kid, state FROM signing_keys WHERE project_id = ?"));
+  st.Bind(1, project_id);
+  std::unordered_map<std::string, KeyState> stored;
+  for (;;) {
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    const auto state = KeyStateFromName(st.Text(1));
+    if (!state) return Error(ErrorCode::kStoreCorrupt, "stored signing key is not valid");
+    stored.emplace(std::string(st.Text(0)), *state);
+  }
+  for (const auto& r : records) {
+    const auto it = stored.find(r.kid);
+    if (it != stored.end() && !KeyStateMayBecome(it->second, r.state)) {
+      return Error(ErrorCode::kKeyStateInvalid,
+                   "key " + r.kid + " is " + std::string(KeyStateName(it->second)) +
+                       " and cannot become " + std::string(KeyStateName(r.state)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckOneActive(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Statement st,
+      c.Prepare("SELECT COUNT(*) FROM signing_keys WHERE project_id = ? AND state = 'active'"));
+  st.Bind(1, project_id);
+  TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row && st.Int(0) > 1) {
+    return Error(ErrorCode::kKeyStateInvalid, "the key ring would have two active keys");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // --- Store metadata ----------------------------------------------------------------------------
@@ -106,13 +168,8 @@ Result<std::string> SqliteStore::PutMetaIfAbsent(std::string_view key, std::stri
 
 Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>& keys) {
   return Write([&](Connection& c) -> Status {
-    {
-      TESSERA_ASSIGN_OR_RETURN(Statement st,
-                               c.Prepare("SELECT 1 FROM projects WHERE project_id = ?"));
-      st.Bind(1, p.project_id);
-      TESSERA_ASSIGN_OR_RETURN(bool exists, st.Step());
-      if (exists) return Error(ErrorCode::kInvalidArgument, "project id already exists");
-    }
+    TESSERA_ASSIGN_OR_RETURN(bool exists, ProjectExists(c, p.project_id));
+    if (exists) return Error(ErrorCode::kInvalidArgument, "project id already exists");
     TESSERA_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("INSERT INTO projects(project_id, name, live, secret_digest, "
                                 "settings, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -170,32 +227,52 @@ Status SqliteStore::UpdateProjectSettings(std::string_view project_id,
 }
 
 Result<std::vector<KeyRecord>> SqliteStore::ListKeys(std::string_view project_id) {
-  return Read([&](Connection& c) -> Result<std::vector<KeyRecord>> {
+  return Read([&](Connection& c) { return SelectKeys(c, project_id); });
+}
+
+Result<KeyRingSnapshot> SqliteStore::ReadKeyRing(std::string_view project_id) {
+  return Read([&](Connection& c) -> Result<KeyRingSnapshot> {
+    // The version before the keys (each statement reads its own snapshot): a save committed
+    // between the two moves the version past the one returned, so a SaveKeys derived from these
+    // records fails instead of overwriting it.
     TESSERA_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("SELECT kid, project_id, alg, state, created_at, activated_at, retired_at, "
-                  "certificate, sealed_private_key FROM signing_keys WHERE project_id = ? "
-                  "ORDER BY created_at, kid"));
+        Statement st, c.Prepare("SELECT key_ring_version FROM projects WHERE project_id = ?"));
     st.Bind(1, project_id);
-    std::vector<KeyRecord> out;
-    for (;;) {
-      TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      TESSERA_ASSIGN_OR_RETURN(KeyRecord r, KeyFromRow(st));
-      out.push_back(std::move(r));
-    }
-    return out;
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Error(ErrorCode::kProjectNotFound, "no such project");
+    KeyRingSnapshot snapshot;
+    snapshot.version = st.Int(0);
+    TESSERA_ASSIGN_OR_RETURN(snapshot.records, SelectKeys(c, project_id));
+    return snapshot;
   });
 }
 
-Status SqliteStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) {
+Status SqliteStore::SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                             std::int64_t read_version) {
   for (const auto& r : records) {
     if (r.project_id != project_id) {
       return Error(ErrorCode::kInvalidArgument, "key belongs to another project");
     }
   }
   return Write([&](Connection& c) -> Status {
+    {
+      // The compare-and-swap: the writer lock (BEGIN IMMEDIATE) is held, so nothing moves the
+      // version between this check and the commit.
+      TESSERA_ASSIGN_OR_RETURN(
+          Statement st, c.Prepare("UPDATE projects SET key_ring_version = key_ring_version + 1 "
+                                  "WHERE project_id = ? AND key_ring_version = ?"));
+      st.Bind(1, project_id).Bind(2, read_version);
+      TESSERA_RETURN_IF_ERROR(st.Run());
+      if (st.changes() == 0) {
+        TESSERA_ASSIGN_OR_RETURN(bool exists, ProjectExists(c, project_id));
+        if (!exists) return Error(ErrorCode::kProjectNotFound, "no such project");
+        return Error(ErrorCode::kStoreConflict,
+                     "the key ring changed since it was read; read it again");
+      }
+    }
+    TESSERA_RETURN_IF_ERROR(CheckTransitions(c, project_id, records));
     TESSERA_RETURN_IF_ERROR(UpsertKeys(c, records));
+    TESSERA_RETURN_IF_ERROR(CheckOneActive(c, project_id));
     return BumpConfigVersion(c);
   });
 }

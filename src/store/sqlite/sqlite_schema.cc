@@ -125,6 +125,11 @@ INSERT INTO meta(key, value) VALUES ('config_version', '1');
     R"sql(
 ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: key-ring versions, so that a change of a project's keys applies only to the ring it
+    // read (a compare-and-swap in SaveKeys).
+    R"sql(
+ALTER TABLE projects ADD COLUMN key_ring_version INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
