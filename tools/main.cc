@@ -251,15 +251,18 @@ int main(int argc, char** argv) {
     auto created = CreateProject(*opened->store, *opened->key, SystemRandom(), SystemClock().Now(),
                                  name, live, settings);
     if (!created.ok()) return Fail(created.status());
+    const std::string& first_secret_id = created->project.secrets.front().secret_id;
     if (json) {
       boost::json::object o{{"project_id", created->project.project_id},
                             {"secret", created->secret},
+                            {"secret_id", first_secret_id},
                             {"name", created->project.name},
                             {"live", created->project.live}};
       std::cout << boost::json::serialize(o) << "\n";
     } else {
       std::cout << "project_id: " << created->project.project_id << "\n"
                 << "secret:     " << created->secret << "\n"
+                << "secret_id:  " << first_secret_id << "\n"
                 << "The secret is shown only now; Tessera keeps only its hash.\n";
     }
     return 0;

@@ -39,6 +39,12 @@ class ForwardingStore : public SessionStore {
                                const ProjectSettings& settings) override {
     return target_.UpdateProjectSettings(project_id, settings);
   }
+  Status AddSecret(std::string_view project_id, const ProjectSecret& secret) override {
+    return target_.AddSecret(project_id, secret);
+  }
+  Status DeleteSecret(std::string_view project_id, std::string_view secret_id) override {
+    return target_.DeleteSecret(project_id, secret_id);
+  }
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override {
     return target_.ListKeys(project_id);
   }

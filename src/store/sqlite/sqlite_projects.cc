@@ -1,5 +1,5 @@
-// The project family on SQLite: projects, their signing keys and the configuration version, plus
-// the store-wide metadata table (which holds that version).
+// The project family on SQLite: projects, their secrets, their signing keys and the configuration
+// version, plus the store-wide metadata table (which holds that version).
 #include "store/sqlite/sqlite_store_impl.h"
 // ^ This file's own header: first, kept out of the sorted block below, so it must compile alone.
 
@@ -39,15 +39,49 @@ Result<KeyRecord> KeyFromRow(const Statement& st) {
   return r;
 }
 
+// Without its secrets (SelectSecrets).
 Result<Project> ProjectFromRow(const Statement& st) {
   Project p;
   p.project_id = st.Text(0);
   p.name = st.Text(1);
   p.live = st.Int(2) != 0;
-  p.secret_digest = st.Blob(3);
-  TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(st.Text(4)));
-  p.created_at = st.Time(5);
+  TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(st.Text(3)));
+  p.created_at = st.Time(4);
   return p;
+}
+
+ProjectSecret SecretFromRow(const Statement& st) {
+  ProjectSecret secret;
+  secret.secret_id = st.Text(0);
+  secret.digest = st.Blob(1);
+  secret.created_at = st.Time(2);
+  return secret;
+}
+
+// The project's secrets by creation time, then id.
+Result<std::vector<ProjectSecret>> SelectSecrets(Connection& c, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(Statement st,
+                           c.Prepare("SELECT secret_id, digest, created_at FROM project_secrets "
+                                     "WHERE project_id = ? ORDER BY created_at, secret_id"));
+  st.Bind(1, project_id);
+  std::vector<ProjectSecret> out;
+  for (;;) {
+    TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(SecretFromRow(st));
+  }
+  return out;
+}
+
+Status InsertSecret(Connection& c, std::string_view project_id, const ProjectSecret& secret) {
+  TESSERA_ASSIGN_OR_RETURN(Statement st,
+                           c.Prepare("INSERT INTO project_secrets(project_id, secret_id, digest, "
+                                     "created_at) VALUES (?, ?, ?, ?)"));
+  st.Bind(1, project_id)
+      .Bind(2, secret.secret_id)
+      .BindBlob(3, secret.digest)
+      .Bind(4, secret.created_at);
+  return st.Run();
 }
 
 Status UpsertKeys(Connection& c, const std::vector<KeyRecord>& keys) {
@@ -167,19 +201,24 @@ Result<std::string> SqliteStore::PutMetaIfAbsent(std::string_view key, std::stri
 // --- Projects and keys -------------------------------------------------------------------------
 
 Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>& keys) {
+  if (p.secrets.empty() || p.secrets.size() > kMaxProjectSecrets) {
+    return Error(ErrorCode::kInvalidArgument, "a project has one or two secrets");
+  }
   return Write([&](Connection& c) -> Status {
     TESSERA_ASSIGN_OR_RETURN(bool exists, ProjectExists(c, p.project_id));
     if (exists) return Error(ErrorCode::kInvalidArgument, "project id already exists");
-    TESSERA_ASSIGN_OR_RETURN(
-        Statement st, c.Prepare("INSERT INTO projects(project_id, name, live, secret_digest, "
-                                "settings, created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    TESSERA_ASSIGN_OR_RETURN(Statement st,
+                             c.Prepare("INSERT INTO projects(project_id, name, live, settings, "
+                                       "created_at) VALUES (?, ?, ?, ?, ?)"));
     st.Bind(1, p.project_id)
         .Bind(2, p.name)
         .Bind(3, std::int64_t{p.live})
-        .BindBlob(4, p.secret_digest)
-        .Bind(5, SettingsToJson(p.settings))
-        .Bind(6, p.created_at);
+        .Bind(4, SettingsToJson(p.settings))
+        .Bind(5, p.created_at);
     TESSERA_RETURN_IF_ERROR(st.Run());
+    for (const auto& secret : p.secrets) {
+      TESSERA_RETURN_IF_ERROR(InsertSecret(c, p.project_id, secret));
+    }
     TESSERA_RETURN_IF_ERROR(UpsertKeys(c, keys));
     return BumpConfigVersion(c);
   });
@@ -188,12 +227,13 @@ Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>
 Result<std::optional<Project>> SqliteStore::GetProject(std::string_view project_id) {
   return Read([&](Connection& c) -> Result<std::optional<Project>> {
     TESSERA_ASSIGN_OR_RETURN(Statement st,
-                             c.Prepare("SELECT project_id, name, live, secret_digest, settings, "
-                                       "created_at FROM projects WHERE project_id = ?"));
+                             c.Prepare("SELECT project_id, name, live, settings, created_at "
+                                       "FROM projects WHERE project_id = ?"));
     st.Bind(1, project_id);
     TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return std::optional<Project>();
     TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(st));
+    TESSERA_ASSIGN_OR_RETURN(p.secrets, SelectSecrets(c, project_id));
     return std::optional<Project>(std::move(p));
   });
 }
@@ -201,14 +241,17 @@ Result<std::optional<Project>> SqliteStore::GetProject(std::string_view project_
 Result<std::vector<Project>> SqliteStore::ListProjects() {
   return Read([&](Connection& c) -> Result<std::vector<Project>> {
     TESSERA_ASSIGN_OR_RETURN(Statement st,
-                             c.Prepare("SELECT project_id, name, live, secret_digest, settings, "
-                                       "created_at FROM projects ORDER BY created_at, project_id"));
+                             c.Prepare("SELECT project_id, name, live, settings, created_at "
+                                       "FROM projects ORDER BY created_at, project_id"));
     std::vector<Project> out;
     for (;;) {
       TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
       TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(st));
       out.push_back(std::move(p));
+    }
+    for (auto& p : out) {
+      TESSERA_ASSIGN_OR_RETURN(p.secrets, SelectSecrets(c, p.project_id));
     }
     return out;
   });
@@ -222,6 +265,51 @@ Status SqliteStore::UpdateProjectSettings(std::string_view project_id,
     st.Bind(1, SettingsToJson(settings)).Bind(2, project_id);
     TESSERA_RETURN_IF_ERROR(st.Run());
     if (st.changes() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
+    return BumpConfigVersion(c);
+  });
+}
+
+Status SqliteStore::AddSecret(std::string_view project_id, const ProjectSecret& secret) {
+  // The count and the insert share the write transaction, and SQLite runs one at a time: two
+  // concurrent calls cannot both see room for one more.
+  return Write([&](Connection& c) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(bool exists, ProjectExists(c, project_id));
+    if (!exists) return Error(ErrorCode::kProjectNotFound, "no such project");
+    TESSERA_ASSIGN_OR_RETURN(std::vector<ProjectSecret> secrets, SelectSecrets(c, project_id));
+    if (secrets.size() >= kMaxProjectSecrets) {
+      return Error(ErrorCode::kTooManySecrets,
+                   "the project already has two secrets; delete one first");
+    }
+    for (const auto& s : secrets) {
+      if (s.secret_id == secret.secret_id) {
+        return Error(ErrorCode::kInvalidArgument, "the project already has secret " + s.secret_id);
+      }
+    }
+    TESSERA_RETURN_IF_ERROR(InsertSecret(c, project_id, secret));
+    return BumpConfigVersion(c);
+  });
+}
+
+Status SqliteStore::DeleteSecret(std::string_view project_id, std::string_view secret_id) {
+  return Write([&](Connection& c) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(bool exists, ProjectExists(c, project_id));
+    if (!exists) return Error(ErrorCode::kProjectNotFound, "no such project");
+    TESSERA_ASSIGN_OR_RETURN(std::vector<ProjectSecret> secrets, SelectSecrets(c, project_id));
+    bool found = false;
+    for (const auto& s : secrets) found = found || s.secret_id == secret_id;
+    if (!found) {
+      return Error(ErrorCode::kSecretNotFound,
+                   "the project has no secret " + std::string(secret_id));
+    }
+    if (secrets.size() == 1) {
+      return Error(ErrorCode::kLastSecret,
+                   "the project's last secret cannot be deleted; create another one first");
+    }
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare("DELETE FROM project_secrets WHERE project_id = ? AND secret_id = ?"));
+    st.Bind(1, project_id).Bind(2, secret_id);
+    TESSERA_RETURN_IF_ERROR(st.Run());
     return BumpConfigVersion(c);
   });
 }

@@ -1,6 +1,6 @@
 // The SQLite store's class, shared by the files that implement it, one per record family:
 //   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
-//   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
+//   sqlite_projects.cc  store metadata, projects, secrets, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
 // A new record family adds its methods to the interface, its tables as a new migration in
@@ -40,12 +40,14 @@ class SqliteStore final : public SessionStore {
   Result<std::optional<std::string>> GetMeta(std::string_view key) override;
   Result<std::string> PutMetaIfAbsent(std::string_view key, std::string_view value) override;
 
-  // --- Projects and keys (sqlite_projects.cc) -------------------------------------------------
+  // --- Projects, secrets and keys (sqlite_projects.cc) -------------------------------------------
   Status CreateProject(const Project& p, const std::vector<KeyRecord>& keys) override;
   Result<std::optional<Project>> GetProject(std::string_view project_id) override;
   Result<std::vector<Project>> ListProjects() override;
   Status UpdateProjectSettings(std::string_view project_id,
                                const ProjectSettings& settings) override;
+  Status AddSecret(std::string_view project_id, const ProjectSecret& secret) override;
+  Status DeleteSecret(std::string_view project_id, std::string_view secret_id) override;
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override;
   Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override;
   Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,

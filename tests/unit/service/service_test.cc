@@ -12,6 +12,7 @@
 #include "fake_clock.h"
 #include "fake_random.h"
 #include "faulty_store.h"
+#include "service/ids.h"
 #include "service/password_service.h"
 #include "service/project_registry.h"
 #include "service/session_service.h"
@@ -491,6 +492,39 @@ TEST_F(ServiceTest, ProjectsAreIsolated) {
   EXPECT_OK(registry_->Authorize(project_id_, secret_));
   EXPECT_ERROR(registry_->Authorize("project-test-nope", secret_),
                ErrorCode::kUnauthorizedCredentials);
+}
+
+TEST_F(ServiceTest, EverySecretAuthorizesUntilItIsDeleted) {
+  const std::string first_id = Project()->project.secrets.at(0).secret_id;
+  auto second = CreateProjectSecret(*faulty_, random_, project_id_, clock_.Now());
+  ASSERT_OK(second);
+  EXPECT_EQ(second->secret.rfind("secret-test-", 0), 0u);
+  EXPECT_NE(second->secret, secret_);
+  EXPECT_TRUE(IsIdOfKind(second->record.secret_id, "secret-id")) << second->record.secret_id;
+  // The running registry takes it on its next reload, as the server's poll does.
+  EXPECT_ERROR(registry_->Authorize(project_id_, second->secret),
+               ErrorCode::kUnauthorizedCredentials);
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_OK(registry_->Authorize(project_id_, secret_));
+  EXPECT_OK(registry_->Authorize(project_id_, second->secret));
+  auto cached = registry_->AuthorizeCached(project_id_, second->secret);
+  ASSERT_OK(cached);
+  EXPECT_NE(*cached, nullptr);
+  EXPECT_ERROR(registry_->Authorize(project_id_, second->secret + "x"),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_ERROR(CreateProjectSecret(*faulty_, random_, project_id_, clock_.Now()),
+               ErrorCode::kTooManySecrets);
+
+  ASSERT_OK(faulty_->DeleteSecret(project_id_, first_id));
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_ERROR(registry_->Authorize(project_id_, secret_), ErrorCode::kUnauthorizedCredentials);
+  EXPECT_ERROR(registry_->AuthorizeCached(project_id_, secret_),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_OK(registry_->Authorize(project_id_, second->secret));
+  EXPECT_ERROR(faulty_->DeleteSecret(project_id_, second->record.secret_id),
+               ErrorCode::kLastSecret);
+  EXPECT_ERROR(CreateProjectSecret(*faulty_, random_, "project-test-missing", clock_.Now()),
+               ErrorCode::kProjectNotFound);
 }
 
 TEST_F(ServiceTest, SearchPagesWithACursor) {

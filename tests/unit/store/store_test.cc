@@ -15,6 +15,7 @@
 
 #include "fake_clock.h"
 #include "fake_random.h"
+#include "service/ids.h"
 #include "service/project_registry.h"
 #include "status_matchers.h"
 #include "tessera/store/postgres_store.h"
@@ -166,7 +167,9 @@ TEST_P(StoreTest, ProjectsKeysAndMeta) {
   ASSERT_OK(p);
   ASSERT_TRUE(p->has_value());
   EXPECT_EQ((*p)->settings.jwt_algorithm, JwtAlgorithm::kEdDSA);
-  EXPECT_EQ((*p)->secret_digest.size(), 32u);
+  ASSERT_EQ((*p)->secrets.size(), 1u);
+  EXPECT_EQ((*p)->secrets[0].digest.size(), 32u);
+  EXPECT_TRUE(IsIdOfKind((*p)->secrets[0].secret_id, "secret-id")) << (*p)->secrets[0].secret_id;
   auto none = store_->GetProject("project-test-missing");
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
@@ -370,6 +373,147 @@ TEST_P(StoreTest, AnEarlierSchemaUpgrades) {
   ASSERT_OK(after);
   EXPECT_EQ(after->version, 1);
   EXPECT_EQ(after->records.size(), 1u);
+
+  // Each project's one secret became its first entry of the secrets, and still authorizes.
+  ASSERT_EQ((*project)->secrets.size(), 1u);
+  const ProjectSecret& moved = (*project)->secrets[0];
+  EXPECT_EQ(moved.digest, SecretDigest("secret-test-written-before-the-upgrade"));
+  EXPECT_TRUE(IsIdOfKind(moved.secret_id, "secret-id")) << moved.secret_id;
+  EXPECT_EQ(moved.secret_id.rfind("secret-id-test-", 0), 0u) << moved.secret_id;
+  EXPECT_EQ(moved.created_at, FromUnixSeconds(1700000000));
+  auto projects = store.ListProjects();
+  ASSERT_OK(projects);
+  ASSERT_EQ(projects->size(), 2u);
+  const Project& live = (*projects)[1];
+  ASSERT_EQ(live.secrets.size(), 1u);
+  EXPECT_EQ(live.secrets[0].digest, SecretDigest("secret-live-written-before-the-upgrade"));
+  EXPECT_TRUE(IsIdOfKind(live.secrets[0].secret_id, "secret-id")) << live.secrets[0].secret_id;
+  EXPECT_EQ(live.secrets[0].secret_id.rfind("secret-id-live-", 0), 0u);
+  ProjectRegistry registry(store, master_, clock_);
+  EXPECT_OK(registry.Authorize(test_project, "secret-test-written-before-the-upgrade"));
+  EXPECT_ERROR(registry.Authorize(test_project, "secret-live-written-before-the-upgrade"),
+               ErrorCode::kUnauthorizedCredentials);
+  // And the project takes a second one like any other.
+  auto second = CreateProjectSecret(store, random_, test_project, clock_.Now());
+  ASSERT_OK(second);
+  ASSERT_OK(registry.Refresh());
+  EXPECT_OK(registry.Authorize(test_project, second->secret));
+  EXPECT_OK(registry.Authorize(test_project, "secret-test-written-before-the-upgrade"));
+}
+
+// A project holds one or two secrets: never a third, never none.
+TEST_P(StoreTest, SecretsOneOrTwo) {
+  auto first = store_->GetProject(project_);
+  ASSERT_OK(first);
+  const ProjectSecret original = (*first)->secrets.at(0);
+  auto v0 = store_->ConfigVersion();
+  ASSERT_OK(v0);
+
+  ProjectSecret second{"secret-id-test-00000000-0000-4000-8000-00000000000b",
+                       SecretDigest("secret-test-second"), clock_.Now() + std::chrono::seconds(5)};
+  ASSERT_OK(store_->AddSecret(project_, second));
+  auto v1 = store_->ConfigVersion();
+  ASSERT_OK(v1);
+  EXPECT_GT(*v1, *v0);  // Pollers reload, so a running server accepts it.
+  auto both = store_->GetProject(project_);
+  ASSERT_OK(both);
+  ASSERT_EQ((*both)->secrets.size(), 2u);
+  EXPECT_EQ((*both)->secrets[0].secret_id, original.secret_id);  // Oldest first.
+  EXPECT_EQ((*both)->secrets[0].digest, original.digest);
+  EXPECT_EQ((*both)->secrets[1].secret_id, second.secret_id);
+  EXPECT_EQ((*both)->secrets[1].digest, second.digest);
+  EXPECT_EQ((*both)->secrets[1].created_at, second.created_at);
+  auto listed = store_->ListProjects();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].secrets.size(), 2u);
+
+  ProjectSecret third{"secret-id-test-00000000-0000-4000-8000-00000000000c",
+                      SecretDigest("secret-test-third"), clock_.Now()};
+  EXPECT_ERROR(store_->AddSecret(project_, third), ErrorCode::kTooManySecrets);
+  EXPECT_ERROR(store_->DeleteSecret(project_, third.secret_id), ErrorCode::kSecretNotFound);
+  EXPECT_ERROR(store_->AddSecret("project-test-missing", third), ErrorCode::kProjectNotFound);
+  EXPECT_ERROR(store_->DeleteSecret("project-test-missing", original.secret_id),
+               ErrorCode::kProjectNotFound);
+  // Another project's secret id names nothing here.
+  EXPECT_ERROR(store_->DeleteSecret(project_, "secret-id-test-elsewhere"),
+               ErrorCode::kSecretNotFound);
+
+  ASSERT_OK(store_->DeleteSecret(project_, original.secret_id));
+  auto v2 = store_->ConfigVersion();
+  ASSERT_OK(v2);
+  EXPECT_GT(*v2, *v1);
+  auto left = store_->GetProject(project_);
+  ASSERT_OK(left);
+  ASSERT_EQ((*left)->secrets.size(), 1u);
+  EXPECT_EQ((*left)->secrets[0].secret_id, second.secret_id);
+  EXPECT_ERROR(store_->DeleteSecret(project_, second.secret_id), ErrorCode::kLastSecret);
+  EXPECT_ERROR(store_->DeleteSecret(project_, original.secret_id), ErrorCode::kSecretNotFound);
+  ProjectSecret same_id = third;
+  same_id.secret_id = second.secret_id;
+  EXPECT_ERROR(store_->AddSecret(project_, same_id), ErrorCode::kInvalidArgument);
+  // Refused changes moved nothing.
+  auto v3 = store_->ConfigVersion();
+  ASSERT_OK(v3);
+  EXPECT_EQ(*v3, *v2);
+
+  Project none;
+  none.project_id = "project-test-00000000-0000-4000-8000-0000000000aa";
+  none.created_at = clock_.Now();
+  EXPECT_ERROR(store_->CreateProject(none, {}), ErrorCode::kInvalidArgument);
+  Project three = none;
+  three.secrets = {original, second, third};
+  EXPECT_ERROR(store_->CreateProject(three, {}), ErrorCode::kInvalidArgument);
+}
+
+// The limits hold when changes race: of several additions to a project with one secret exactly one
+// succeeds, and of two deletions of its two secrets exactly one does.
+TEST_P(StoreTest, ConcurrentSecretChangesKeepOneOrTwo) {
+  constexpr int kRounds = 5;
+  constexpr int kThreads = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Status> added(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        const std::string id = "secret-id-test-00000000-0000-4000-8000-0000000" +
+                               std::to_string(10000 + round * 100 + i);
+        added[static_cast<std::size_t>(i)] =
+            store_->AddSecret(project_, {id, SecretDigest(id), clock_.Now()});
+      });
+    }
+    for (auto& t : threads) t.join();
+    int ok = 0;
+    for (const auto& s : added) {
+      if (s.ok()) {
+        ++ok;
+      } else {
+        EXPECT_EQ(s.code(), ErrorCode::kTooManySecrets) << s.ToString();
+      }
+    }
+    EXPECT_EQ(ok, 1) << "round " << round;
+
+    auto two = store_->GetProject(project_);
+    ASSERT_OK(two);
+    ASSERT_EQ((*two)->secrets.size(), 2u);
+    std::vector<Status> deleted(2);
+    threads.clear();
+    for (std::size_t i = 0; i < 2; ++i) {
+      threads.emplace_back(
+          [&, i] { deleted[i] = store_->DeleteSecret(project_, (*two)->secrets[i].secret_id); });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_NE(deleted[0].ok(), deleted[1].ok())
+        << deleted[0].ToString() << " / " << deleted[1].ToString();
+    for (const auto& s : deleted) {
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), ErrorCode::kLastSecret) << s.ToString();
+      }
+    }
+    auto one = store_->GetProject(project_);
+    ASSERT_OK(one);
+    ASSERT_EQ((*one)->secrets.size(), 1u) << "round " << round;
+  }
 }
 
 TEST_P(StoreTest, UsersUniquenessAndVersions) {
