@@ -70,6 +70,13 @@ HttpError MapError(ErrorCode code) {
       return {401, "unauthorized_credentials", ""};
     case E::kProjectNotFound:
       return {404, "project_not_found", ""};
+    // Project secrets (reachable from the CLI only).
+    case E::kSecretNotFound:
+      return {404, "secret_not_found", ""};
+    case E::kTooManySecrets:
+      return {400, "too_many_secrets", ""};
+    case E::kLastSecret:
+      return {400, "last_secret", ""};
     // Sessions.
     case E::kSessionNotFound:
       return {404, "session_not_found", ""};

@@ -227,6 +227,38 @@ int main(int argc, char** argv) {
   AddStoreFlags(list_cmd, projects_store);
   list_cmd->add_flag("--json", json, "Print one JSON object");
 
+  // --- secrets --------------------------------------------------------------------------------
+  auto* secrets_cmd = app.add_subcommand(
+      "secrets",
+      "Create, list and delete a project's API secrets. A project holds one or two at once, so a "
+      "secret can be replaced without downtime: create a second one, move every caller to it, "
+      "delete the first. A running server accepts a new secret, and refuses a deleted one, "
+      "within about a second.");
+  secrets_cmd->require_subcommand(1);
+  StoreFlags secrets_store;
+  std::string secrets_project, secret_id;
+  auto* secret_create_cmd = secrets_cmd->add_subcommand(
+      "create",
+      "Add a secret to the project and print it once (Tessera keeps only its hash). Refused "
+      "when the project already has two: delete one first.");
+  AddStoreFlags(secret_create_cmd, secrets_store);
+  secret_create_cmd->add_option("--project", secrets_project, "Project id")->required();
+  secret_create_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* secret_list_cmd = secrets_cmd->add_subcommand(
+      "list", "List the project's secrets by id and creation time (never the secrets).");
+  AddStoreFlags(secret_list_cmd, secrets_store);
+  secret_list_cmd->add_option("--project", secrets_project, "Project id")->required();
+  secret_list_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* secret_delete_cmd = secrets_cmd->add_subcommand(
+      "delete",
+      "Delete one of the project's secrets: API calls made with it are refused from then on. "
+      "The project's last secret cannot be deleted.");
+  AddStoreFlags(secret_delete_cmd, secrets_store);
+  secret_delete_cmd->add_option("--project", secrets_project, "Project id")->required();
+  secret_delete_cmd
+      ->add_option("--secret-id", secret_id, "Id of the secret (`tessera secrets list` shows them)")
+      ->required();
+
   // --- keys -----------------------------------------------------------------------------------
   auto* keys_cmd = app.add_subcommand("keys", "Inspect and rotate signing keys.");
   keys_cmd->require_subcommand(1);
@@ -272,15 +304,18 @@ int main(int argc, char** argv) {
     auto created = CreateProject(*opened->store, *opened->key, SystemRandom(), SystemClock().Now(),
                                  name, live, settings);
     if (!created.ok()) return Fail(created.status());
+    const std::string& first_secret_id = created->project.secrets.front().secret_id;
     if (json) {
       boost::json::object o{{"project_id", created->project.project_id},
                             {"secret", created->secret},
+                            {"secret_id", first_secret_id},
                             {"name", created->project.name},
                             {"live", created->project.live}};
       std::cout << boost::json::serialize(o) << "\n";
     } else {
       std::cout << "project_id: " << created->project.project_id << "\n"
                 << "secret:     " << created->secret << "\n"
+                << "secret_id:  " << first_secret_id << "\n"
                 << "The secret is shown only now; Tessera keeps only its hash.\n";
     }
     return 0;
@@ -303,6 +338,61 @@ int main(int argc, char** argv) {
       }
     }
     if (json) std::cout << boost::json::serialize(boost::json::object{{"projects", arr}}) << "\n";
+    return 0;
+  }
+
+  if (secret_create_cmd->parsed()) {
+    auto opened = Open(secrets_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto created =
+        CreateProjectSecret(*opened->store, SystemRandom(), secrets_project, SystemClock().Now());
+    if (!created.ok()) return Fail(created.status());
+    if (json) {
+      std::cout << boost::json::serialize(boost::json::object{
+                       {"project_id", secrets_project},
+                       {"secret_id", created->record.secret_id},
+                       {"secret", created->secret},
+                       {"created_at", FormatRfc3339(created->record.created_at)}})
+                << "\n";
+    } else {
+      std::cout << "secret_id: " << created->record.secret_id << "\n"
+                << "secret:    " << created->secret << "\n"
+                << "The secret is shown only now; Tessera keeps only its hash. Every secret of "
+                   "the project works until it is deleted (`tessera secrets delete`).\n";
+    }
+    return 0;
+  }
+
+  if (secret_list_cmd->parsed()) {
+    auto opened = Open(secrets_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto project = opened->store->GetProject(secrets_project);
+    if (!project.ok()) return Fail(project.status());
+    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
+    boost::json::array secrets;
+    for (const ProjectSecret& secret : (*project)->secrets) {
+      if (json) {
+        secrets.push_back(boost::json::object{{"secret_id", secret.secret_id},
+                                              {"created_at", FormatRfc3339(secret.created_at)}});
+      } else {
+        std::cout << secret.secret_id << "  " << FormatRfc3339(secret.created_at) << "\n";
+      }
+    }
+    if (json) {
+      std::cout << boost::json::serialize(
+                       boost::json::object{{"project_id", secrets_project}, {"secrets", secrets}})
+                << "\n";
+    }
+    return 0;
+  }
+
+  if (secret_delete_cmd->parsed()) {
+    auto opened = Open(secrets_store);
+    if (!opened.ok()) return Fail(opened.status());
+    if (Status s = opened->store->DeleteSecret(secrets_project, secret_id); !s.ok()) {
+      return Fail(s);
+    }
+    std::cout << "deleted " << secret_id << "\n";
     return 0;
   }
 
@@ -361,11 +451,8 @@ int main(int argc, char** argv) {
   if (retire_cmd->parsed()) {
     auto opened = Open(keys_store);
     if (!opened.ok()) return Fail(opened.status());
-    auto records = opened->store->ListKeys(project_id);
-    if (!records.ok()) return Fail(records.status());
-    KeyRing ring(std::move(*records));
-    if (Status s = ring.Retire(kid, SystemClock().Now()); !s.ok()) return Fail(s);
-    if (Status s = opened->store->SaveKeys(project_id, ring.records()); !s.ok()) return Fail(s);
+    auto ring = RetireProjectKey(*opened->store, project_id, kid, SystemClock().Now());
+    if (!ring.ok()) return Fail(ring.status());
     std::cout << "retired " << kid << "\n";
     return 0;
   }

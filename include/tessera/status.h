@@ -86,6 +86,9 @@ enum class ErrorCode {
   kInvalidAuthorizationHeader,  // The Authorization header is not `Basic base64(id:secret)`.
   kUnauthorizedCredentials,     // Missing credentials, unknown project or wrong secret.
   kProjectNotFound,             // No project with this id (JWKS, CLI).
+  kSecretNotFound,              // The project has no secret with this id (CLI).
+  kTooManySecrets,              // The project already holds the most secrets it may (CLI).
+  kLastSecret,                  // The project's only secret cannot be deleted (CLI).
 
   // --- Sessions ---------------------------------------------------------------------------------
   kSessionNotFound,          // Unknown, revoked or expired session (token, JWT or id).

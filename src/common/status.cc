@@ -45,6 +45,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
       return C::kUnauthenticated;
     case ErrorCode::kRouteNotFound:
     case ErrorCode::kProjectNotFound:
+    case ErrorCode::kSecretNotFound:
     case ErrorCode::kSessionNotFound:
     case ErrorCode::kUserNotFound:
     case ErrorCode::kEmailNotFound:
@@ -54,6 +55,8 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kDuplicateExternalId:
       return C::kAlreadyExists;
     case ErrorCode::kNoUserPassword:
+    case ErrorCode::kTooManySecrets:
+    case ErrorCode::kLastSecret:
     case ErrorCode::kStoreConflict:
     case ErrorCode::kStoreInUse:
       return C::kFailedPrecondition;
@@ -188,6 +191,12 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unauthorized_credentials";
     case ErrorCode::kProjectNotFound:
       return "project_not_found";
+    case ErrorCode::kSecretNotFound:
+      return "secret_not_found";
+    case ErrorCode::kTooManySecrets:
+      return "too_many_secrets";
+    case ErrorCode::kLastSecret:
+      return "last_secret";
     case ErrorCode::kSessionNotFound:
       return "session_not_found";
     case ErrorCode::kTooManySessionArguments:

@@ -1,6 +1,7 @@
 #include "service/project_registry.h"
 
 #include <boost/json.hpp>
+#include <functional>
 
 #include "common/base64.h"
 #include "common/text.h"
@@ -90,11 +91,15 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::CheckSecret(
   }
   if (!*ctx) return ctx;  // Not in memory (AuthorizeCached).
   const crypto::Digest256 digest = crypto::Sha256(secret);
-  const std::string_view stored = (*ctx)->project.secret_digest;
-  if (!crypto::ConstantTimeEquals(
-          digest, std::span(reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size()))) {
-    return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
+  // Compared with every secret of the project, each in constant time and without stopping at a
+  // match, so the time taken does not tell which secret matched, or how far a wrong one got.
+  bool matched = false;
+  for (const ProjectSecret& stored : (*ctx)->project.secrets) {
+    const std::string_view d = stored.digest;
+    matched |= crypto::ConstantTimeEquals(
+        digest, std::span(reinterpret_cast<const std::uint8_t*>(d.data()), d.size()));
   }
+  if (!matched) return Error(ErrorCode::kUnauthorizedCredentials, "Unauthorized credentials.");
   return ctx;
 }
 
@@ -146,17 +151,32 @@ void ProjectRegistry::Invalidate(std::string_view project_id) {
   ++unknown_epoch_;
 }
 
+namespace {
+
+// A fresh secret: 36 random bytes, base64url, after a prefix that says what it is.
+Result<NewSecret> GenerateSecret(bool live, RandomSource& random, TimePoint now) {
+  NewSecret out;
+  TESSERA_ASSIGN_OR_RETURN(out.record.secret_id, NewId("secret-id", live, random));
+  std::array<std::uint8_t, 36> secret_bytes{};
+  TESSERA_RETURN_IF_ERROR(random.Fill(secret_bytes));
+  out.secret = (live ? "secret-live-" : "secret-test-") + Base64UrlEncode(secret_bytes);
+  out.record.digest = SecretDigest(out.secret);
+  out.record.created_at = std::chrono::floor<Seconds>(now);
+  return out;
+}
+
+}  // namespace
+
 Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,
                                  RandomSource& random, TimePoint now, std::string name, bool live,
                                  const ProjectSettings& settings) {
   NewProject out;
   TESSERA_ASSIGN_OR_RETURN(out.project.project_id, NewId("project", live, random));
-  std::array<std::uint8_t, 36> secret_bytes{};
-  TESSERA_RETURN_IF_ERROR(random.Fill(secret_bytes));
-  out.secret = (live ? "secret-live-" : "secret-test-") + Base64UrlEncode(secret_bytes);
+  TESSERA_ASSIGN_OR_RETURN(NewSecret secret, GenerateSecret(live, random, now));
+  out.secret = std::move(secret.secret);
+  out.project.secrets.push_back(std::move(secret.record));
   out.project.name = std::move(name);
   out.project.live = live;
-  out.project.secret_digest = SecretDigest(out.secret);
   out.project.settings = settings;
   out.project.created_at = std::chrono::floor<Seconds>(now);
 
@@ -177,27 +197,60 @@ Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_ke
   return out;
 }
 
+Result<NewSecret> CreateProjectSecret(SessionStore& store, RandomSource& random,
+                                      std::string_view project_id, TimePoint now) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store.GetProject(project_id));
+  if (!project) return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
+  TESSERA_ASSIGN_OR_RETURN(NewSecret out, GenerateSecret(project->live, random, now));
+  TESSERA_RETURN_IF_ERROR(store.AddSecret(project_id, out.record));
+  return out;
+}
+
+namespace {
+
+// Reads the ring, applies `change` to it in memory and saves it at the version read. When another
+// change of the ring came first (kStoreConflict), starts over from a fresh read, so `change` always
+// applies to the ring as stored, never to an outdated copy; at most kKeyRingAttempts times.
+Result<KeyRing> ChangeKeyRing(SessionStore& store, std::string_view project_id,
+                              const std::function<Status(KeyRing&)>& change) {
+  for (int attempt = 1;; ++attempt) {
+    TESSERA_ASSIGN_OR_RETURN(KeyRingSnapshot read, store.ReadKeyRing(project_id));
+    KeyRing ring(std::move(read.records));
+    TESSERA_RETURN_IF_ERROR(change(ring));
+    Status saved = store.SaveKeys(project_id, ring.records(), read.version);
+    if (saved.ok()) return ring;
+    if (saved.code() != ErrorCode::kStoreConflict || attempt == kKeyRingAttempts) return saved;
+  }
+}
+
+}  // namespace
+
 Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
                                   RandomSource& random, std::string_view project_id,
                                   TimePoint now) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store.GetProject(project_id));
   if (!project) return Error(ErrorCode::kProjectNotFound, "Project could not be found.");
-  TESSERA_ASSIGN_OR_RETURN(std::vector<KeyRecord> records, store.ListKeys(project_id));
-  KeyRing ring(std::move(records));
-  TESSERA_ASSIGN_OR_RETURN(KeyRecord fresh,
+  // Generated once (an RSA key takes a while); each attempt adds a copy. A failed save wrote
+  // nothing, so the kid is still unused.
+  TESSERA_ASSIGN_OR_RETURN(const KeyRecord fresh,
                            NewKeyRecord(project_id, project->settings.jwt_algorithm, project->live,
                                         master_key, random, now));
-  bool has_next = false;
-  for (const auto& r : ring.records()) has_next = has_next || r.state == KeyState::kNext;
-  if (!has_next) {
-    // A ring without a published next key (all withdrawn): publish one now; it signs only from
-    // the following rotation, once verifiers have had the chance to see it.
-    TESSERA_RETURN_IF_ERROR(ring.AddNext(std::move(fresh)));
-  } else {
-    TESSERA_RETURN_IF_ERROR(ring.Rotate(std::move(fresh), now));
-  }
-  TESSERA_RETURN_IF_ERROR(store.SaveKeys(project_id, ring.records()));
-  return ring;
+  return ChangeKeyRing(store, project_id, [&](KeyRing& ring) -> Status {
+    bool has_next = false;
+    for (const auto& r : ring.records()) has_next = has_next || r.state == KeyState::kNext;
+    if (!has_next) {
+      // A ring without a published next key (all withdrawn): publish one now; it signs only from
+      // the following rotation, once verifiers have had the chance to see it.
+      return ring.AddNext(fresh);
+    }
+    return ring.Rotate(fresh, now);
+  });
+}
+
+Result<KeyRing> RetireProjectKey(SessionStore& store, std::string_view project_id,
+                                 std::string_view kid, TimePoint now) {
+  return ChangeKeyRing(store, project_id,
+                       [&](KeyRing& ring) -> Status { return ring.Retire(kid, now); });
 }
 
 }  // namespace tessera

@@ -48,8 +48,10 @@ class ProjectRegistry {
   // a null pointer when only the store can tell (then call Get where blocking is allowed).
   Result<std::shared_ptr<const ProjectContext>> GetCached(std::string_view project_id);
 
-  // The snapshot when `secret` is the project's secret (compared in constant time).
-  // kUnauthorizedCredentials for an unknown project or a wrong secret, without saying which.
+  // The snapshot when `secret` is one of the project's secrets (compared with each of them in
+  // constant time). kUnauthorizedCredentials for an unknown project or a wrong secret, without
+  // saying which. A secret added or deleted since the snapshot was loaded counts from the next
+  // Refresh (or, on a shared store, the change notice).
   Result<std::shared_ptr<const ProjectContext>> Authorize(std::string_view project_id,
                                                           std::string_view secret);
   // As Authorize, from memory only: a null pointer when only the store can tell.
@@ -87,17 +89,39 @@ class ProjectRegistry {
 
 // Administrative operations shared by the CLI and tests.
 struct NewProject {
-  Project project;
+  Project project;     // With its one secret's record.
   std::string secret;  // Shown once; only its digest is stored.
 };
 Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,
                                  RandomSource& random, TimePoint now, std::string name, bool live,
                                  const ProjectSettings& settings);
 
+struct NewSecret {
+  ProjectSecret record;
+  std::string secret;  // "secret-test-…" / "secret-live-…". Shown once; only its digest is stored.
+};
+// A new secret for the project, beside the one it has (a project holds at most
+// kMaxProjectSecrets). kProjectNotFound; kTooManySecrets: delete one first.
+Result<NewSecret> CreateProjectSecret(SessionStore& store, RandomSource& random,
+                                      std::string_view project_id, TimePoint now);
+
+// How many times a key-ring change is tried when other changes of the same ring keep coming
+// first (each try reads the ring afresh). Then it fails with kStoreConflict.
+inline constexpr int kKeyRingAttempts = 5;
+
 // One rotation of the project's ring (tessera/token/key_ring.h): the next key becomes active and a
-// fresh next key is published. Returns the new ring.
+// fresh next key is published; with no next key left (all withdrawn), only the fresh one is
+// published. Returns the new ring. Safe beside other changes of the ring, by any process: the
+// rotation applies to the ring as stored when it is saved (SaveKeys' compare-and-swap, retried).
+// kProjectNotFound.
 Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_key,
                                   RandomSource& random, std::string_view project_id, TimePoint now);
+
+// Withdraws the next key `kid` (KeyRing::Retire), as safely beside other changes as
+// RotateProjectKeys. Returns the new ring. kProjectNotFound, kKeyNotFound, kKeyStateInvalid (e.g.
+// the key became active first).
+Result<KeyRing> RetireProjectKey(SessionStore& store, std::string_view project_id,
+                                 std::string_view kid, TimePoint now);
 
 // SHA-256 of a project secret, as stored.
 std::string SecretDigest(std::string_view secret);

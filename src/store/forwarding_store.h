@@ -39,11 +39,21 @@ class ForwardingStore : public SessionStore {
                                const ProjectSettings& settings) override {
     return target_.UpdateProjectSettings(project_id, settings);
   }
+  Status AddSecret(std::string_view project_id, const ProjectSecret& secret) override {
+    return target_.AddSecret(project_id, secret);
+  }
+  Status DeleteSecret(std::string_view project_id, std::string_view secret_id) override {
+    return target_.DeleteSecret(project_id, secret_id);
+  }
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override {
     return target_.ListKeys(project_id);
   }
-  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override {
-    return target_.SaveKeys(project_id, records);
+  Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override {
+    return target_.ReadKeyRing(project_id);
+  }
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                  std::int64_t read_version) override {
+    return target_.SaveKeys(project_id, records, read_version);
   }
   Result<std::int64_t> ConfigVersion() override { return target_.ConfigVersion(); }
   Status CreateUser(const User& user) override { return target_.CreateUser(user); }

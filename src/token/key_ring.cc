@@ -28,6 +28,19 @@ std::optional<KeyState> KeyStateFromName(std::string_view name) {
   return std::nullopt;
 }
 
+bool KeyStateMayBecome(KeyState from, KeyState to) {
+  if (from == to) return true;
+  switch (from) {
+    case KeyState::kNext:
+      return true;  // Activated, or withdrawn.
+    case KeyState::kActive:
+      return to == KeyState::kRetired;
+    case KeyState::kRetired:
+      return false;
+  }
+  return false;
+}
+
 Result<KeyRecord> NewKeyRecord(std::string_view project_id, JwtAlgorithm alg, bool live,
                                const MasterKey& master_key, RandomSource& random, TimePoint now) {
   TESSERA_ASSIGN_OR_RETURN(std::string uuid, NewUuid(random));

@@ -2,8 +2,8 @@
 //
 // SessionStore is the composite of one interface per record family, each in its own header with
 // its records:
-//   * ProjectStore (tessera/store/project_store.h): projects, settings, signing keys, the
-//     configuration version.
+//   * ProjectStore (tessera/store/project_store.h): projects, secrets, settings, signing keys,
+//     the configuration version.
 //   * UserStore (tessera/store/user_store.h): users, their emails and phones, user search.
 //   * SessionRecordStore (tessera/store/session_record_store.h): sessions, touches, the
 //     revocation stream, expiry.
@@ -45,7 +45,7 @@ namespace tessera {
 // A change another node made, delivered by stores shared between nodes (PostgreSQL NOTIFY).
 struct StoreChange {
   enum class Kind {
-    kConfig,   // Keys or settings of `project_id` changed.
+    kConfig,   // Keys, secrets or settings of `project_id` changed.
     kUser,     // User `id` changed or was deleted.
     kSession,  // Session `id` changed or was revoked.
   };

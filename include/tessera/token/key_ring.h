@@ -43,6 +43,10 @@ enum class KeyState {
 std::string_view KeyStateName(KeyState state);  // "next", "active", "retired"
 std::optional<KeyState> KeyStateFromName(std::string_view name);
 
+// Whether a stored key in state `from` may be written back in state `to`: staying put, or one of
+// the moves drawn above. Stores refuse any other write, so no key ever returns to signing.
+bool KeyStateMayBecome(KeyState from, KeyState to);
+
 struct KeyRecord {
   std::string kid;  // "jwk-test-<uuid>" or "jwk-live-<uuid>"
   std::string project_id;

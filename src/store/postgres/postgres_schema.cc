@@ -159,6 +159,35 @@ CREATE TABLE revocation_log (
 );
 CREATE INDEX revocation_log_by_time ON revocation_log(revoked_at);
 )sql",
+    // 4: key-ring versions, so that a change of a project's keys applies only to the ring it
+    // read (a compare-and-swap in SaveKeys). SQLite migration 3.
+    R"sql(
+ALTER TABLE projects ADD COLUMN key_ring_version BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // 5: up to two secrets per project, so a secret can be replaced without downtime. Each
+    // project's one secret moves over with a fresh id "secret-id-<test|live>-<uuid v4>" (random
+    // hex shaped into a uuid; ids need to be unique, not secret) and the project's creation
+    // time. SQLite migration 4.
+    R"sql(
+CREATE TABLE project_secrets (
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  secret_id TEXT NOT NULL,
+  digest BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, secret_id)
+);
+INSERT INTO project_secrets(project_id, secret_id, digest, created_at)
+  SELECT project_id,
+         'secret-id-' || CASE WHEN live THEN 'live' ELSE 'test' END || '-' ||
+           substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
+           substr('89ab', get_byte(decode(substr(h, 17, 2), 'hex'), 0) % 4 + 1, 1) ||
+           substr(h, 18, 3) || '-' || substr(h, 21, 12),
+         secret_digest, created_at
+  FROM (SELECT project_id, live, secret_digest, created_at,
+               md5(random()::text || clock_timestamp()::text || project_id) AS h
+        FROM projects) AS p;
+ALTER TABLE projects DROP COLUMN secret_digest;
+)sql",
 };
 
 }  // namespace

@@ -158,6 +158,33 @@ CREATE TABLE revocation_log (
 );
 CREATE INDEX revocation_log_by_time ON revocation_log(revoked_at);
 )sql",
+    // 5: key-ring versions, so that a change of a project's keys applies only to the ring it
+    // read (a compare-and-swap in SaveKeys).
+    R"sql(
+ALTER TABLE projects ADD COLUMN key_ring_version INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 6: up to two secrets per project, so a secret can be replaced without downtime. Each
+    // project's one secret moves over with a fresh id "secret-id-<test|live>-<uuid v4>" (random
+    // hex first, then shaped into a uuid) and the project's creation time.
+    R"sql(
+CREATE TABLE project_secrets (
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  secret_id TEXT NOT NULL,
+  digest BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, secret_id)
+);
+INSERT INTO project_secrets(project_id, secret_id, digest, created_at)
+  SELECT project_id, lower(hex(randomblob(16))), secret_digest, created_at FROM projects;
+UPDATE project_secrets SET secret_id =
+  'secret-id-' ||
+  (SELECT CASE WHEN p.live <> 0 THEN 'live' ELSE 'test' END FROM projects p
+   WHERE p.project_id = project_secrets.project_id) || '-' ||
+  substr(secret_id, 1, 8) || '-' || substr(secret_id, 9, 4) || '-4' || substr(secret_id, 14, 3) ||
+  '-' || substr('89ab', unicode(substr(secret_id, 17, 1)) % 4 + 1, 1) ||
+  substr(secret_id, 18, 3) || '-' || substr(secret_id, 21, 12);
+ALTER TABLE projects DROP COLUMN secret_digest;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -1,7 +1,7 @@
 // The SQLite store's class, shared by the files that implement it, one per record family:
 //   sqlite_schema.cc    opening, migrations, Ping, OpenSqliteStore
 //   sqlite_files.cc     the database file's mode, the serve lock (sqlite_files.h)
-//   sqlite_projects.cc  store metadata, projects, signing keys, the configuration version
+//   sqlite_projects.cc  store metadata, projects, secrets, signing keys, the configuration version
 //   sqlite_users.cc     users, their emails and phones, user search
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
 //   sqlite_lockout.cc   failed password attempts of users and of unknown emails
@@ -44,14 +44,18 @@ class SqliteStore final : public SessionStore {
   Result<std::optional<std::string>> GetMeta(std::string_view key) override;
   Result<std::string> PutMetaIfAbsent(std::string_view key, std::string_view value) override;
 
-  // --- Projects and keys (sqlite_projects.cc) -------------------------------------------------
+  // --- Projects, secrets and keys (sqlite_projects.cc) -------------------------------------------
   Status CreateProject(const Project& p, const std::vector<KeyRecord>& keys) override;
   Result<std::optional<Project>> GetProject(std::string_view project_id) override;
   Result<std::vector<Project>> ListProjects() override;
   Status UpdateProjectSettings(std::string_view project_id,
                                const ProjectSettings& settings) override;
+  Status AddSecret(std::string_view project_id, const ProjectSecret& secret) override;
+  Status DeleteSecret(std::string_view project_id, std::string_view secret_id) override;
   Result<std::vector<KeyRecord>> ListKeys(std::string_view project_id) override;
-  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records) override;
+  Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override;
+  Status SaveKeys(std::string_view project_id, const std::vector<KeyRecord>& records,
+                  std::int64_t read_version) override;
   Result<std::int64_t> ConfigVersion() override;
 
   // --- Users (sqlite_users.cc) ----------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "fake_clock.h"
 #include "fake_random.h"
 #include "faulty_store.h"
+#include "service/ids.h"
 #include "service/password_service.h"
 #include "service/project_registry.h"
 #include "service/session_service.h"
@@ -580,6 +581,84 @@ TEST_F(ServiceTest, RotationThroughTheRegistry) {
                       SessionJwtOptions(project_id_), clock_.Now()));
 }
 
+// A store on which, right after the next read of a key ring, another writer (an operator's
+// `keys retire` in another process) withdraws that ring's next key, before the reader can save.
+class RetireAfterRead final : public ForwardingStore {
+ public:
+  RetireAfterRead(SessionStore& target, TimePoint now) : ForwardingStore(target), now_(now) {}
+
+  Result<KeyRingSnapshot> ReadKeyRing(std::string_view project_id) override {
+    auto read = ForwardingStore::ReadKeyRing(project_id);
+    if (read.ok() && armed_) {
+      armed_ = false;
+      for (const auto& r : read->records) {
+        if (r.state == KeyState::kNext) withdrawn_ = r.kid;
+      }
+      KeyRing ring(read->records);
+      interference_ = ring.Retire(withdrawn_, now_);
+      if (interference_.ok()) {
+        interference_ = target().SaveKeys(project_id, ring.records(), read->version);
+      }
+    }
+    return read;
+  }
+
+  const std::string& withdrawn() const { return withdrawn_; }
+  const Status& interference() const { return interference_; }
+
+ private:
+  TimePoint now_;
+  bool armed_ = true;
+  std::string withdrawn_;
+  Status interference_;
+};
+
+TEST_F(ServiceTest, ARotationRacingARetireKeepsTheWithdrawnKeyWithdrawn) {
+  const std::string active = Project()->signing_key->kid();
+  RetireAfterRead racing(*sqlite_, clock_.Now());
+  auto ring = RotateProjectKeys(racing, master_, random_, project_id_, clock_.Now());
+  ASSERT_OK(racing.interference());
+  ASSERT_FALSE(racing.withdrawn().empty());
+  // The rotation read a ring whose next key was withdrawn before it saved: it starts over from
+  // the ring as it now is, where no published next key is left to activate, so it publishes a
+  // fresh one and the active key keeps signing.
+  ASSERT_OK(ring);
+  auto stored = sqlite_->ListKeys(project_id_);
+  ASSERT_OK(stored);
+  const KeyRing now(*stored);
+  ASSERT_NE(now.Find(racing.withdrawn()), nullptr);
+  EXPECT_EQ(KeyStateName(now.Find(racing.withdrawn())->state), "retired");
+  ASSERT_NE(now.Active(), nullptr);
+  EXPECT_EQ(now.Active()->kid, active);
+  int next = 0;
+  for (const auto& r : now.records()) next += r.state == KeyState::kNext ? 1 : 0;
+  EXPECT_EQ(next, 1);
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_EQ(Project()->signing_key->kid(), active);
+  // The ring the rotation returned is the one it saved.
+  ASSERT_NE(ring->Active(), nullptr);
+  EXPECT_EQ(ring->Active()->kid, active);
+  EXPECT_EQ(ring->records().size(), stored->size());
+}
+
+// The operator's withdrawal, racing a rotation that activates the key first, fails with the reason
+// instead of overwriting the rotation.
+TEST_F(ServiceTest, RetiringAKeyThatARotationActivatedFirstFails) {
+  auto read = sqlite_->ReadKeyRing(project_id_);
+  ASSERT_OK(read);
+  std::string next;
+  for (const auto& r : read->records) {
+    if (r.state == KeyState::kNext) next = r.kid;
+  }
+  ASSERT_OK(RotateProjectKeys(*faulty_, master_, random_, project_id_, clock_.Now()));
+  EXPECT_ERROR(RetireProjectKey(*faulty_, project_id_, next, clock_.Now()),
+               ErrorCode::kKeyStateInvalid);
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_EQ(Project()->signing_key->kid(), next);
+  EXPECT_ERROR(RetireProjectKey(*faulty_, "project-test-missing", next, clock_.Now()),
+               ErrorCode::kProjectNotFound);
+}
+
 TEST_F(ServiceTest, ProjectsAreIsolated) {
   const PasswordResult up = SignUp("iso@example.com", 60);
   auto other = CreateProject(*faulty_, master_, random_, clock_.Now(), "other", false,
@@ -596,6 +675,39 @@ TEST_F(ServiceTest, ProjectsAreIsolated) {
   EXPECT_OK(registry_->Authorize(project_id_, secret_));
   EXPECT_ERROR(registry_->Authorize("project-test-nope", secret_),
                ErrorCode::kUnauthorizedCredentials);
+}
+
+TEST_F(ServiceTest, EverySecretAuthorizesUntilItIsDeleted) {
+  const std::string first_id = Project()->project.secrets.at(0).secret_id;
+  auto second = CreateProjectSecret(*faulty_, random_, project_id_, clock_.Now());
+  ASSERT_OK(second);
+  EXPECT_EQ(second->secret.rfind("secret-test-", 0), 0u);
+  EXPECT_NE(second->secret, secret_);
+  EXPECT_TRUE(IsIdOfKind(second->record.secret_id, "secret-id")) << second->record.secret_id;
+  // The running registry takes it on its next reload, as the server's poll does.
+  EXPECT_ERROR(registry_->Authorize(project_id_, second->secret),
+               ErrorCode::kUnauthorizedCredentials);
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_OK(registry_->Authorize(project_id_, secret_));
+  EXPECT_OK(registry_->Authorize(project_id_, second->secret));
+  auto cached = registry_->AuthorizeCached(project_id_, second->secret);
+  ASSERT_OK(cached);
+  EXPECT_NE(*cached, nullptr);
+  EXPECT_ERROR(registry_->Authorize(project_id_, second->secret + "x"),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_ERROR(CreateProjectSecret(*faulty_, random_, project_id_, clock_.Now()),
+               ErrorCode::kTooManySecrets);
+
+  ASSERT_OK(faulty_->DeleteSecret(project_id_, first_id));
+  ASSERT_OK(registry_->Refresh());
+  EXPECT_ERROR(registry_->Authorize(project_id_, secret_), ErrorCode::kUnauthorizedCredentials);
+  EXPECT_ERROR(registry_->AuthorizeCached(project_id_, secret_),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_OK(registry_->Authorize(project_id_, second->secret));
+  EXPECT_ERROR(faulty_->DeleteSecret(project_id_, second->record.secret_id),
+               ErrorCode::kLastSecret);
+  EXPECT_ERROR(CreateProjectSecret(*faulty_, random_, "project-test-missing", clock_.Now()),
+               ErrorCode::kProjectNotFound);
 }
 
 TEST_F(ServiceTest, SearchPagesWithACursor) {

@@ -4,17 +4,20 @@
 // schema.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
 #include "fake_clock.h"
 #include "fake_random.h"
+#include "service/ids.h"
 #include "service/project_registry.h"
 #include "status_matchers.h"
 #include "tessera/store/postgres_store.h"
@@ -87,6 +90,38 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     project_ = p->project.project_id;
   }
 
+  // A store opened on a database that `fixture` (in tests/unit/store/testdata, one per backend)
+  // made as an earlier schema version left it, so opening it runs the later migrations.
+  Result<std::unique_ptr<SessionStore>> OpenUpgraded(const std::string& sqlite_fixture,
+                                                     const std::string& postgres_fixture) {
+    const auto read = [](const std::string& name) {
+      std::ifstream in(std::string(TESSERA_STORE_TESTDATA) + "/" + name);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    if (GetParam() == Backend::kSqlite) {
+      const std::string path = (dir_ / "old.db").string();
+      const std::string sql = read(sqlite_fixture);
+      if (sql.empty()) return Error(ErrorCode::kInternal, "no fixture " + sqlite_fixture);
+      sqlite3* db = nullptr;
+      const bool made = sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+                        sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+      sqlite3_close(db);
+      if (!made) return Error(ErrorCode::kInternal, "cannot load " + sqlite_fixture);
+      return OpenSqliteStore({path, 5000, 2});
+    }
+    const std::string sql = read(postgres_fixture);
+    if (sql.empty()) return Error(ErrorCode::kInternal, "no fixture " + postgres_fixture);
+    TESSERA_ASSIGN_OR_RETURN(std::string url, FreshSchemaUrl(PostgresUrl()));
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    const bool made = PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string why = PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+    if (!made) return Error(ErrorCode::kInternal, "cannot load " + postgres_fixture + ": " + why);
+    return OpenPostgresStore({url, 4, 5000, 5000});
+  }
+
   void TearDown() override {
     store_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
@@ -134,7 +169,9 @@ TEST_P(StoreTest, ProjectsKeysAndMeta) {
   ASSERT_OK(p);
   ASSERT_TRUE(p->has_value());
   EXPECT_EQ((*p)->settings.jwt_algorithm, JwtAlgorithm::kEdDSA);
-  EXPECT_EQ((*p)->secret_digest.size(), 32u);
+  ASSERT_EQ((*p)->secrets.size(), 1u);
+  EXPECT_EQ((*p)->secrets[0].digest.size(), 32u);
+  EXPECT_TRUE(IsIdOfKind((*p)->secrets[0].secret_id, "secret-id")) << (*p)->secrets[0].secret_id;
   auto none = store_->GetProject("project-test-missing");
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
@@ -168,6 +205,317 @@ TEST_P(StoreTest, ProjectsKeysAndMeta) {
   ASSERT_OK(second);
   EXPECT_EQ(*second, "a");
   EXPECT_OK(store_->Ping());
+}
+
+// The kid of the ring's one key in `state`.
+std::string KidIn(const std::vector<KeyRecord>& records, KeyState state) {
+  std::string kid;
+  for (const auto& r : records) {
+    if (r.state == state) kid = r.kid;
+  }
+  return kid;
+}
+
+int CountIn(const std::vector<KeyRecord>& records, KeyState state) {
+  int n = 0;
+  for (const auto& r : records) n += r.state == state ? 1 : 0;
+  return n;
+}
+
+std::string StateOf(const std::vector<KeyRecord>& records, const std::string& kid) {
+  for (const auto& r : records) {
+    if (r.kid == kid) return std::string(KeyStateName(r.state));
+  }
+  return "(absent)";
+}
+
+// Two read-modify-write cycles of one ring, interleaved: a rotation reads the ring, an operator
+// withdraws the next key, then the rotation saves what it read. The rotation must not apply, or the
+// withdrawn key would sign.
+TEST_P(StoreTest, ARotationReadBeforeARetireCannotReactivateTheWithdrawnKey) {
+  auto read_a = store_->ReadKeyRing(project_);  // The rotation's read.
+  auto read_b = store_->ReadKeyRing(project_);  // The retire's read.
+  ASSERT_OK(read_a);
+  ASSERT_OK(read_b);
+  const std::string active = KidIn(read_a->records, KeyState::kActive);
+  const std::string next = KidIn(read_a->records, KeyState::kNext);
+
+  KeyRing retire(read_b->records);
+  ASSERT_OK(retire.Retire(next, clock_.Now()));
+  ASSERT_OK(store_->SaveKeys(project_, retire.records(), read_b->version));
+
+  KeyRing rotate(read_a->records);
+  auto fresh = NewKeyRecord(project_, JwtAlgorithm::kEdDSA, false, master_, random_, clock_.Now());
+  ASSERT_OK(fresh);
+  ASSERT_OK(rotate.Rotate(std::move(*fresh), clock_.Now()));
+  EXPECT_ERROR(store_->SaveKeys(project_, rotate.records(), read_a->version),
+               ErrorCode::kStoreConflict);
+
+  auto after = store_->ReadKeyRing(project_);
+  ASSERT_OK(after);
+  EXPECT_EQ(StateOf(after->records, next), "retired");
+  EXPECT_EQ(StateOf(after->records, active), "active");
+  EXPECT_EQ(after->records.size(), 2u);  // The refused save added nothing either.
+  EXPECT_EQ(after->version, read_b->version + 1);
+}
+
+// A rotation that read the ring before two others completed must not leave two active keys (nor
+// bring back the key they retired).
+TEST_P(StoreTest, AStaleRotationCannotLeaveTwoActiveKeys) {
+  auto stale = store_->ReadKeyRing(project_);
+  ASSERT_OK(stale);
+  ASSERT_OK(RotateProjectKeys(*store_, master_, random_, project_, clock_.Now()));
+  ASSERT_OK(RotateProjectKeys(*store_, master_, random_, project_, clock_.Now()));
+
+  KeyRing rotate(stale->records);
+  auto fresh = NewKeyRecord(project_, JwtAlgorithm::kEdDSA, false, master_, random_, clock_.Now());
+  ASSERT_OK(fresh);
+  ASSERT_OK(rotate.Rotate(std::move(*fresh), clock_.Now()));
+  EXPECT_ERROR(store_->SaveKeys(project_, rotate.records(), stale->version),
+               ErrorCode::kStoreConflict);
+
+  auto after = store_->ListKeys(project_);
+  ASSERT_OK(after);
+  EXPECT_EQ(CountIn(*after, KeyState::kActive), 1);
+  EXPECT_EQ(CountIn(*after, KeyState::kRetired), 2);
+  EXPECT_EQ(CountIn(*after, KeyState::kNext), 1);
+}
+
+// Even at the current version, the store moves no key against the state machine and keeps one
+// active key: a caller's bug cannot bring a key back either.
+TEST_P(StoreTest, SaveKeysRefusesBackwardMovesAndASecondActiveKey) {
+  auto read = store_->ReadKeyRing(project_);
+  ASSERT_OK(read);
+  const std::string active = KidIn(read->records, KeyState::kActive);
+  const std::string next = KidIn(read->records, KeyState::kNext);
+  KeyRing withdrawn(read->records);
+  ASSERT_OK(withdrawn.Retire(next, clock_.Now()));
+  ASSERT_OK(store_->SaveKeys(project_, withdrawn.records(), read->version));
+
+  auto now = store_->ReadKeyRing(project_);
+  ASSERT_OK(now);
+  std::vector<KeyRecord> back = now->records;
+  for (auto& r : back) {
+    if (r.kid == next) r.state = KeyState::kNext;
+  }
+  EXPECT_ERROR(store_->SaveKeys(project_, back, now->version), ErrorCode::kKeyStateInvalid);
+  std::vector<KeyRecord> two = now->records;
+  auto fresh = NewKeyRecord(project_, JwtAlgorithm::kEdDSA, false, master_, random_, clock_.Now());
+  ASSERT_OK(fresh);
+  fresh->state = KeyState::kActive;
+  two.push_back(*fresh);
+  EXPECT_ERROR(store_->SaveKeys(project_, two, now->version), ErrorCode::kKeyStateInvalid);
+  std::vector<KeyRecord> demoted = now->records;
+  for (auto& r : demoted) {
+    if (r.kid == active) r.state = KeyState::kNext;
+  }
+  EXPECT_ERROR(store_->SaveKeys(project_, demoted, now->version), ErrorCode::kKeyStateInvalid);
+
+  // Nothing of the refused saves stuck, and the version did not move.
+  auto after = store_->ReadKeyRing(project_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->version, now->version);
+  EXPECT_EQ(after->records.size(), 2u);
+  EXPECT_EQ(StateOf(after->records, next), "retired");
+  EXPECT_EQ(StateOf(after->records, active), "active");
+
+  EXPECT_ERROR(store_->ReadKeyRing("project-test-missing"), ErrorCode::kProjectNotFound);
+  EXPECT_ERROR(store_->SaveKeys("project-test-missing", {}, 0), ErrorCode::kProjectNotFound);
+}
+
+// Rotations from several threads at once (several CLIs or nodes): each applies to the ring the
+// previous one left, so the ring ends as that many rotations in a row would leave it.
+TEST_P(StoreTest, ConcurrentRotationsAllApplyInSomeOrder) {
+  constexpr int kThreads = 4;
+  std::vector<Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      FakeRandom random(static_cast<std::uint64_t>(100 + i));
+      results[static_cast<std::size_t>(i)] =
+          RotateProjectKeys(*store_, master_, random, project_, clock_.Now()).status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& s : results) EXPECT_OK(s);
+  auto after = store_->ListKeys(project_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->size(), 2u + kThreads);
+  EXPECT_EQ(CountIn(*after, KeyState::kActive), 1);
+  EXPECT_EQ(CountIn(*after, KeyState::kNext), 1);
+  EXPECT_EQ(CountIn(*after, KeyState::kRetired), kThreads);
+}
+
+// A database made before key-ring versions: its projects' rings start at version 0 and
+// compare-and-swap like any other.
+TEST_P(StoreTest, AnEarlierSchemaUpgrades) {
+  auto old = OpenUpgraded("sqlite_schema_v2.sql", "postgres_schema_v1.sql");
+  ASSERT_OK(old);
+  SessionStore& store = **old;
+  const std::string test_project = "project-test-00000000-0000-4000-8000-000000000001";
+  auto project = store.GetProject(test_project);
+  ASSERT_OK(project);
+  ASSERT_TRUE(project->has_value());
+  EXPECT_EQ((*project)->name, "before");
+  EXPECT_EQ((*project)->settings.jwt_algorithm, JwtAlgorithm::kEdDSA);
+  auto config = store.ConfigVersion();
+  ASSERT_OK(config);
+  EXPECT_EQ(*config, 7);
+
+  auto ring = store.ReadKeyRing(test_project);
+  ASSERT_OK(ring);
+  EXPECT_EQ(ring->version, 0);
+  EXPECT_TRUE(ring->records.empty());
+  auto key =
+      NewKeyRecord(test_project, JwtAlgorithm::kEdDSA, false, master_, random_, clock_.Now());
+  ASSERT_OK(key);
+  ASSERT_OK(store.SaveKeys(test_project, {*key}, ring->version));
+  EXPECT_ERROR(store.SaveKeys(test_project, {*key}, ring->version), ErrorCode::kStoreConflict);
+  auto after = store.ReadKeyRing(test_project);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->version, 1);
+  EXPECT_EQ(after->records.size(), 1u);
+
+  // Each project's one secret became its first entry of the secrets, and still authorizes.
+  ASSERT_EQ((*project)->secrets.size(), 1u);
+  const ProjectSecret& moved = (*project)->secrets[0];
+  EXPECT_EQ(moved.digest, SecretDigest("secret-test-written-before-the-upgrade"));
+  EXPECT_TRUE(IsIdOfKind(moved.secret_id, "secret-id")) << moved.secret_id;
+  EXPECT_EQ(moved.secret_id.rfind("secret-id-test-", 0), 0u) << moved.secret_id;
+  EXPECT_EQ(moved.created_at, FromUnixSeconds(1700000000));
+  auto projects = store.ListProjects();
+  ASSERT_OK(projects);
+  ASSERT_EQ(projects->size(), 2u);
+  const Project& live = (*projects)[1];
+  ASSERT_EQ(live.secrets.size(), 1u);
+  EXPECT_EQ(live.secrets[0].digest, SecretDigest("secret-live-written-before-the-upgrade"));
+  EXPECT_TRUE(IsIdOfKind(live.secrets[0].secret_id, "secret-id")) << live.secrets[0].secret_id;
+  EXPECT_EQ(live.secrets[0].secret_id.rfind("secret-id-live-", 0), 0u);
+  ProjectRegistry registry(store, master_, clock_);
+  EXPECT_OK(registry.Authorize(test_project, "secret-test-written-before-the-upgrade"));
+  EXPECT_ERROR(registry.Authorize(test_project, "secret-live-written-before-the-upgrade"),
+               ErrorCode::kUnauthorizedCredentials);
+  // And the project takes a second one like any other.
+  auto second = CreateProjectSecret(store, random_, test_project, clock_.Now());
+  ASSERT_OK(second);
+  ASSERT_OK(registry.Refresh());
+  EXPECT_OK(registry.Authorize(test_project, second->secret));
+  EXPECT_OK(registry.Authorize(test_project, "secret-test-written-before-the-upgrade"));
+}
+
+// A project holds one or two secrets: never a third, never none.
+TEST_P(StoreTest, SecretsOneOrTwo) {
+  auto first = store_->GetProject(project_);
+  ASSERT_OK(first);
+  const ProjectSecret original = (*first)->secrets.at(0);
+  auto v0 = store_->ConfigVersion();
+  ASSERT_OK(v0);
+
+  ProjectSecret second{"secret-id-test-00000000-0000-4000-8000-00000000000b",
+                       SecretDigest("secret-test-second"), clock_.Now() + std::chrono::seconds(5)};
+  ASSERT_OK(store_->AddSecret(project_, second));
+  auto v1 = store_->ConfigVersion();
+  ASSERT_OK(v1);
+  EXPECT_GT(*v1, *v0);  // Pollers reload, so a running server accepts it.
+  auto both = store_->GetProject(project_);
+  ASSERT_OK(both);
+  ASSERT_EQ((*both)->secrets.size(), 2u);
+  EXPECT_EQ((*both)->secrets[0].secret_id, original.secret_id);  // Oldest first.
+  EXPECT_EQ((*both)->secrets[0].digest, original.digest);
+  EXPECT_EQ((*both)->secrets[1].secret_id, second.secret_id);
+  EXPECT_EQ((*both)->secrets[1].digest, second.digest);
+  EXPECT_EQ((*both)->secrets[1].created_at, second.created_at);
+  auto listed = store_->ListProjects();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].secrets.size(), 2u);
+
+  ProjectSecret third{"secret-id-test-00000000-0000-4000-8000-00000000000c",
+                      SecretDigest("secret-test-third"), clock_.Now()};
+  EXPECT_ERROR(store_->AddSecret(project_, third), ErrorCode::kTooManySecrets);
+  EXPECT_ERROR(store_->DeleteSecret(project_, third.secret_id), ErrorCode::kSecretNotFound);
+  EXPECT_ERROR(store_->AddSecret("project-test-missing", third), ErrorCode::kProjectNotFound);
+  EXPECT_ERROR(store_->DeleteSecret("project-test-missing", original.secret_id),
+               ErrorCode::kProjectNotFound);
+  // Another project's secret id names nothing here.
+  EXPECT_ERROR(store_->DeleteSecret(project_, "secret-id-test-elsewhere"),
+               ErrorCode::kSecretNotFound);
+
+  ASSERT_OK(store_->DeleteSecret(project_, original.secret_id));
+  auto v2 = store_->ConfigVersion();
+  ASSERT_OK(v2);
+  EXPECT_GT(*v2, *v1);
+  auto left = store_->GetProject(project_);
+  ASSERT_OK(left);
+  ASSERT_EQ((*left)->secrets.size(), 1u);
+  EXPECT_EQ((*left)->secrets[0].secret_id, second.secret_id);
+  EXPECT_ERROR(store_->DeleteSecret(project_, second.secret_id), ErrorCode::kLastSecret);
+  EXPECT_ERROR(store_->DeleteSecret(project_, original.secret_id), ErrorCode::kSecretNotFound);
+  ProjectSecret same_id = third;
+  same_id.secret_id = second.secret_id;
+  EXPECT_ERROR(store_->AddSecret(project_, same_id), ErrorCode::kInvalidArgument);
+  // Refused changes moved nothing.
+  auto v3 = store_->ConfigVersion();
+  ASSERT_OK(v3);
+  EXPECT_EQ(*v3, *v2);
+
+  Project none;
+  none.project_id = "project-test-00000000-0000-4000-8000-0000000000aa";
+  none.created_at = clock_.Now();
+  EXPECT_ERROR(store_->CreateProject(none, {}), ErrorCode::kInvalidArgument);
+  Project three = none;
+  three.secrets = {original, second, third};
+  EXPECT_ERROR(store_->CreateProject(three, {}), ErrorCode::kInvalidArgument);
+}
+
+// The limits hold when changes race: of several additions to a project with one secret exactly one
+// succeeds, and of two deletions of its two secrets exactly one does.
+TEST_P(StoreTest, ConcurrentSecretChangesKeepOneOrTwo) {
+  constexpr int kRounds = 5;
+  constexpr int kThreads = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<Status> added(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        const std::string id = "secret-id-test-00000000-0000-4000-8000-0000000" +
+                               std::to_string(10000 + round * 100 + i);
+        added[static_cast<std::size_t>(i)] =
+            store_->AddSecret(project_, {id, SecretDigest(id), clock_.Now()});
+      });
+    }
+    for (auto& t : threads) t.join();
+    int ok = 0;
+    for (const auto& s : added) {
+      if (s.ok()) {
+        ++ok;
+      } else {
+        EXPECT_EQ(s.code(), ErrorCode::kTooManySecrets) << s.ToString();
+      }
+    }
+    EXPECT_EQ(ok, 1) << "round " << round;
+
+    auto two = store_->GetProject(project_);
+    ASSERT_OK(two);
+    ASSERT_EQ((*two)->secrets.size(), 2u);
+    std::vector<Status> deleted(2);
+    threads.clear();
+    for (std::size_t i = 0; i < 2; ++i) {
+      threads.emplace_back(
+          [&, i] { deleted[i] = store_->DeleteSecret(project_, (*two)->secrets[i].secret_id); });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_NE(deleted[0].ok(), deleted[1].ok())
+        << deleted[0].ToString() << " / " << deleted[1].ToString();
+    for (const auto& s : deleted) {
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), ErrorCode::kLastSecret) << s.ToString();
+      }
+    }
+    auto one = store_->GetProject(project_);
+    ASSERT_OK(one);
+    ASSERT_EQ((*one)->secrets.size(), 1u) << "round " << round;
+  }
 }
 
 TEST_P(StoreTest, UsersUniquenessAndVersions) {

@@ -99,6 +99,20 @@ TEST_F(KeyRingTest, TransitionsFollowTheStateMachine) {
   EXPECT_EQ(ring.Active()->kid, first);
 }
 
+TEST(KeyStateTest, OnlyTheDrawnMovesAreAllowed) {
+  using S = KeyState;
+  EXPECT_TRUE(KeyStateMayBecome(S::kNext, S::kNext));
+  EXPECT_TRUE(KeyStateMayBecome(S::kNext, S::kActive));
+  EXPECT_TRUE(KeyStateMayBecome(S::kNext, S::kRetired));
+  EXPECT_TRUE(KeyStateMayBecome(S::kActive, S::kActive));
+  EXPECT_TRUE(KeyStateMayBecome(S::kActive, S::kRetired));
+  EXPECT_TRUE(KeyStateMayBecome(S::kRetired, S::kRetired));
+  // Never back: a key that stopped signing, or never may, does not start again.
+  EXPECT_FALSE(KeyStateMayBecome(S::kActive, S::kNext));
+  EXPECT_FALSE(KeyStateMayBecome(S::kRetired, S::kNext));
+  EXPECT_FALSE(KeyStateMayBecome(S::kRetired, S::kActive));
+}
+
 TEST_F(KeyRingTest, RetiredKeyStaysPublishedOneJwtLifetimePlusMargin) {
   KeyRing ring = Bootstrap();
   const std::string first = ring.Active()->kid;
