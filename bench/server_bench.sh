@@ -94,16 +94,19 @@ else
   db="sqlite:$work/tessera.db"
   label="SQLite, 1 node"
 fi
-# start_servers BIN DATABASE TAG: `projects create` and N nodes of BIN; sets `addresses`.
+# start_servers BIN DATABASE TAG: `projects create` and N nodes of BIN; sets `addresses` and
+# `first_pid` (the first node's process, whose CPU time the comparison reads).
 start_servers() {
   local bin=$1 db=$2 tag=$3
   local key_args=(--master-key-file "$work/$tag.master.key")
   "$bin" projects create --database "$db" "${key_args[@]}" --json >"$work/$tag.project.json"
   addresses=()
+  first_pid=
   for n in $(seq 1 "$nodes"); do
     "$bin" serve --database "$db" "${key_args[@]}" --listen 127.0.0.1:0 \
       --access-log "$work/$tag.access-$n.log" "${server_args[@]}" 2>"$work/$tag.serve-$n.err" &
     pids+=($!)
+    [ -n "$first_pid" ] || first_pid=$!
     for _ in $(seq 1 100); do
       grep -q '"listening"' "$work/$tag.serve-$n.err" 2>/dev/null && break
       sleep 0.1
@@ -149,10 +152,15 @@ baseline_address=
 if [ -n "$baseline_bin" ]; then
   start_servers "$baseline_bin" "sqlite:$work/baseline.db" baseline
   baseline_address=${addresses[0]}
+  baseline_pid=$first_pid
   fixtures baseline "$baseline_address"
 fi
 start_servers "$bin" "$db" this
+this_pid=$first_pid
 fixtures this "${addresses[0]}"
+
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 wrk_args() {  # threads connections
   echo "-t$1 -c$2 -d${duration}s --latency --timeout 30s"
@@ -166,7 +174,8 @@ run_nginx() {
 run_tessera() {  # name [round]
   local name=$1 round=${2:-0} per=$((connections / nodes)) threads=2 i=0
   [ "$nodes" -gt 1 ] && threads=1
-  local waits=()
+  local waits=() before
+  before=$(cpu_ticks "$this_pid")
   for address in "${addresses[@]}"; do
     # shellcheck disable=SC2046
     wrk $(wrk_args "$threads" "$per") -s "$work/$name.lua" "http://$address/" \
@@ -175,12 +184,16 @@ run_tessera() {  # name [round]
     i=$((i + 1))
   done
   for w in "${waits[@]}"; do wait "$w"; done
+  echo $(($(cpu_ticks "$this_pid") - before)) >"$work/$name.$round.cpu"
 }
 
 run_baseline() {  # round: token authenticate on the other build
+  local before
+  before=$(cpu_ticks "$baseline_pid")
   # shellcheck disable=SC2046
   wrk $(wrk_args 2 "$connections") -s "$work/baseline-token.lua" "http://$baseline_address/" \
     >"$work/baseline-token.0.$1.wrk"
+  echo $(($(cpu_ticks "$baseline_pid") - before)) >"$work/baseline-token.$1.cpu"
 }
 
 run_nginx
@@ -193,9 +206,10 @@ fi
 run_tessera jwt
 [ "$password" = 1 ] && run_tessera password
 
-/usr/bin/python3 - "$work" "$label" "$connections" "$duration" "$password" "$baseline_bin" <<'PY'
+/usr/bin/python3 - "$work" "$label" "$connections" "$duration" "$password" "$baseline_bin" \
+  "$(getconf CLK_TCK)" <<'PY'
 import glob, re, sys
-work, label, connections, duration, password, baseline = sys.argv[1:7]
+work, label, connections, duration, password, baseline, hz = sys.argv[1:8]
 def seconds(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
     return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1}[m.group(2)]
@@ -228,7 +242,16 @@ if baseline:
 for name, title in rows:
     rps, p50, p99, bad = parse(name)
     print(f"| {title} | {rps:,.0f} | {fmt(p50)} | {fmt(p99)} | {rps / base:.2f} | {bad} |")
+def cpu_us_per_request(name):
+    # The server's CPU time over the requests wrk completed, summed over rounds: unlike the rate,
+    # barely moved by what else runs on the machine.
+    ticks = sum(int(open(p).read()) for p in glob.glob(f"{work}/{name}.*.cpu"))
+    done = sum(int(re.search(r"(\d+) requests in", open(p).read()).group(1))
+               for p in glob.glob(f"{work}/{name}.*.wrk"))
+    return ticks / float(hz) / done * 1e6
 if baseline:
     print(f"\nToken authenticate, this build / {baseline}: "
-          f"{parse('token')[0] / parse('baseline-token')[0]:.3f} (two alternating rounds each)")
+          f"{parse('token')[0] / parse('baseline-token')[0]:.3f} in rate (two alternating rounds "
+          f"each); server CPU per request {cpu_us_per_request('token'):.1f} us against "
+          f"{cpu_us_per_request('baseline-token'):.1f} us")
 PY

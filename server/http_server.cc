@@ -270,6 +270,53 @@ class HttpServer::Impl {
                 r.body.size(), remote});
   }
 
+  // The first byte of a request has arrived: the connection is busy, and from now the whole
+  // request (headers and body) must arrive within the read timeout. One deadline for both, so a
+  // client cannot trickle headers for the idle timeout.
+  void StartRequest(Connection& conn,
+                    std::optional<std::chrono::steady_clock::time_point>& deadline) {
+    conn.busy.store(true);
+    deadline = std::chrono::steady_clock::now() + options_.read_timeout;
+  }
+
+  // Feeds `parser` until its header (or, with `whole`, the whole message) is complete. What
+  // `buffer` already holds is parsed first and the socket is read only when more is needed, so a
+  // request that arrived in one segment costs one read and no other suspension. Before the
+  // request's first byte the wait is the idle timeout (the read timeout on a new connection);
+  // from that byte on, `deadline`. Errors are Beast's: end_of_stream when the peer closed
+  // between requests, partial_message when it closed in the middle of one.
+  asio::awaitable<beast::error_code> ReadInto(
+      Connection& conn, beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser,
+      bool whole, bool first, std::optional<std::chrono::steady_clock::time_point>& deadline) {
+    constexpr std::size_t kReadSize = 16 * 1024;
+    const auto complete = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
+    for (;;) {
+      // Checked first: the buffer may already hold the next pipelined request, which is not
+      // this parser's to read.
+      if (complete()) co_return beast::error_code{};
+      if (buffer.size() > 0) {
+        beast::error_code ec;
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec && ec != http::error::need_more) co_return ec;
+        if (!ec && used > 0) continue;
+      }
+      if (deadline) {
+        conn.stream.expires_at(*deadline);
+      } else {
+        conn.stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+      }
+      auto [ec, n] = co_await conn.stream.async_read_some(buffer.prepare(kReadSize), kTuple);
+      if (ec == asio::error::eof) {
+        co_return parser.got_some() ? beast::error_code(http::error::partial_message)
+                                    : beast::error_code(http::error::end_of_stream);
+      }
+      if (ec) co_return ec;
+      buffer.commit(n);
+      if (!deadline) StartRequest(conn, deadline);
+    }
+  }
+
   // Writes a response produced over time (ApiResponse::stream) until it completes, the client
   // goes away or the server drains. Returns the body bytes written.
   asio::awaitable<std::size_t> SendStream(Connection& conn, ApiResponse& response,
@@ -357,20 +404,10 @@ class HttpServer::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
       conn->busy.store(false);
-      // Between requests the connection is idle: wait for the next request's first byte under
-      // the idle timeout (the read timeout before a new connection's first request).
-      if (buffer.size() == 0) {
-        conn->stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
-        auto [wec, wn] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (wec) break;  // Closed, reset, idle too long or drained: nothing to answer.
-        buffer.commit(wn);
-      }
-      conn->busy.store(true);
-      // From the first byte, the whole request (headers and body) must arrive within the read
-      // timeout: one deadline, so a client cannot trickle headers for the idle timeout.
-      const auto deadline = std::chrono::steady_clock::now() + options_.read_timeout;
-      conn->stream.expires_at(deadline);
-      auto [hec, hn] = co_await http::async_read_header(conn->stream, buffer, parser, kTuple);
+      std::optional<std::chrono::steady_clock::time_point> deadline;
+      if (buffer.size() > 0) StartRequest(*conn, deadline);  // Pipelined: already begun.
+      const beast::error_code hec =
+          co_await ReadInto(*conn, buffer, parser, /*whole=*/false, first, deadline);
       if (hec) {
         if (hec == http::error::header_limit) {
           co_await Reject(*conn,
@@ -405,8 +442,9 @@ class HttpServer::Impl {
         http::response<http::empty_body> cont{http::status::continue_, version};
         if (!co_await Send(*conn, cont)) break;
       }
-      conn->stream.expires_at(deadline);  // A 100 Continue above set the write timeout.
-      auto [bec, bn] = co_await http::async_read(conn->stream, buffer, parser, kTuple);
+      parser.eager(true);
+      const beast::error_code bec =
+          co_await ReadInto(*conn, buffer, parser, /*whole=*/true, first, deadline);
       if (bec) {
         if (bec == http::error::body_limit) {
           co_await Reject(*conn,
