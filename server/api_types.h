@@ -40,8 +40,9 @@ class ResponseStream {
   // the ApiResponse). False: one body, written when Poll says the response is complete.
   virtual bool incremental() const = 0;
   // Appends what is ready to `out`. Returns true once the response is complete (for an
-  // incremental stream: the stream ends).
-  virtual bool Poll(SteadyTime now, std::string& out) = 0;
+  // incremental stream: the stream ends). With `ending` (the server is shutting down) the
+  // response must complete now, with what it has.
+  virtual bool Poll(SteadyTime now, bool ending, std::string& out) = 0;
   // The latest time at which Poll must be called again.
   virtual SteadyTime NextPoll() const = 0;
   // `wake` makes the HTTP layer call Poll soon; the stream may call it from any thread, any

@@ -318,9 +318,10 @@ class HttpServer::Impl {
   }
 
   // Writes a response produced over time (ApiResponse::stream) until it completes, the client
-  // goes away or the server drains. Returns the body bytes written.
-  asio::awaitable<std::size_t> SendStream(Connection& conn, ApiResponse& response,
-                                          unsigned version) {
+  // goes away or the server drains. Returns the body bytes written. A HEAD request gets the
+  // headers only; an HTTP/1.0 one the frames as they are, the end marked by closing.
+  asio::awaitable<std::size_t> SendStream(Connection& conn, ApiResponse& response, unsigned version,
+                                          bool head_only) {
     // Wake-ups come from other threads: they post a cancel of the wait to this connection's
     // thread. `pending` covers a wake that lands while no wait is in progress.
     struct Waker {
@@ -328,6 +329,8 @@ class HttpServer::Impl {
       asio::steady_timer timer;
       std::atomic<bool> pending{false};
     };
+    // Waits end at least this often, so a drain is noticed even when nothing wakes the stream.
+    constexpr auto kMaxWait = std::chrono::milliseconds(200);
     ResponseStream& stream = *response.stream;
     const auto executor = conn.stream.get_executor();
     auto waker = std::make_shared<Waker>(executor);
@@ -340,18 +343,29 @@ class HttpServer::Impl {
     });
     const auto wait = [&]() -> asio::awaitable<void> {
       if (waker->pending.exchange(false)) co_return;
-      waker->timer.expires_at(stream.NextPoll());
+      waker->timer.expires_at(
+          std::min(stream.NextPoll(), std::chrono::steady_clock::now() + kMaxWait));
       co_await waker->timer.async_wait(kTuple);
       waker->pending.store(false);
     };
+    const auto poll = [&](std::string& out) {
+      const bool ending = draining_.load();
+      return stream.Poll(std::chrono::steady_clock::now(), ending, out) || ending;
+    };
     std::size_t written = 0;
     std::string out;
+    if (head_only) {
+      http::response<http::empty_body> head{http::status::ok, version};
+      head.set(http::field::content_type, response.content_type);
+      head.set(http::field::cache_control, "no-store");
+      for (const auto& [k, v] : response.headers) head.set(k, v);
+      head.keep_alive(false);
+      co_await Send(conn, head);
+      co_return written;
+    }
     if (!stream.incremental()) {
-      // A long poll: one ordinary response once the stream completes.
-      while (!stream.Poll(std::chrono::steady_clock::now(), out)) {
-        if (draining_.load()) co_return written;  // The client asks again elsewhere.
-        co_await wait();
-      }
+      // A long poll: one ordinary response once the stream completes (at once when draining).
+      while (!poll(out)) co_await wait();
       http::response<http::string_body> res{http::status::ok, version};
       res.set(http::field::content_type, response.content_type);
       res.set(http::field::cache_control, "no-store");
@@ -363,13 +377,15 @@ class HttpServer::Impl {
       co_await Send(conn, res);
       co_return written;
     }
+    // HTTP/1.0 knows no chunked encoding: the frames go as they are, and closing ends them.
+    const bool chunked = version >= 11;
     http::response<http::empty_body> head{http::status::ok, version};
     head.set(http::field::content_type, response.content_type);
     head.set(http::field::cache_control, "no-store");
     head.set("X-Accel-Buffering", "no");  // Proxies must pass frames on at once.
     for (const auto& [k, v] : response.headers) head.set(k, v);
     head.keep_alive(false);
-    head.chunked(true);
+    head.chunked(chunked);
     http::response_serializer<http::empty_body> serializer{head};
     conn.stream.expires_after(options_.write_timeout);
     if (auto [ec, n] = co_await http::async_write_header(conn.stream, serializer, kTuple); ec) {
@@ -377,19 +393,22 @@ class HttpServer::Impl {
     }
     for (;;) {
       out.clear();
-      const bool done = stream.Poll(std::chrono::steady_clock::now(), out) || draining_.load();
+      const bool done = poll(out);
       if (!out.empty()) {
         conn.stream.expires_after(options_.write_timeout);
-        auto [ec, n] =
-            co_await asio::async_write(conn.stream, http::make_chunk(asio::buffer(out)), kTuple);
+        auto [ec, n] = chunked ? co_await asio::async_write(
+                                     conn.stream, http::make_chunk(asio::buffer(out)), kTuple)
+                               : co_await asio::async_write(conn.stream, asio::buffer(out), kTuple);
         if (ec) co_return written;  // The client went away.
         written += out.size();
       }
       if (done) break;
       co_await wait();
     }
-    conn.stream.expires_after(options_.write_timeout);
-    co_await asio::async_write(conn.stream, http::make_chunk_last(), kTuple);
+    if (chunked) {
+      conn.stream.expires_after(options_.write_timeout);
+      co_await asio::async_write(conn.stream, http::make_chunk_last(), kTuple);
+    }
     co_return written;
   }
 
@@ -497,7 +516,8 @@ class HttpServer::Impl {
       if (response->stream) {
         // A response produced over time ends the connection afterwards: a client that followed
         // a stream reconnects for its next request.
-        const std::size_t body_size = co_await SendStream(*conn, *response, version);
+        const std::size_t body_size =
+            co_await SendStream(*conn, *response, version, req.method() == http::verb::head);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         metrics_.RecordRequest(match.id, response->status, response->error_type, seconds);

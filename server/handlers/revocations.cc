@@ -51,6 +51,12 @@ std::optional<std::int64_t> ParseSequence(std::string_view text) {
   return v;
 }
 
+// Whether the view was confirmed complete by a read of the store that started at or after
+// `since`: only such a view may conclude that a position beyond its head does not exist.
+bool ConfirmedSince(const RevocationState& s, SteadyTime now, SteadyTime since) {
+  return s.caught_up_once && now - s.lag >= since;
+}
+
 // The feed as server-sent events: a snapshot (unless resuming), then each entry, and heartbeats.
 class EventStream final : public ResponseStream {
  public:
@@ -60,21 +66,34 @@ class EventStream final : public ResponseStream {
 
   bool incremental() const override { return true; }
 
-  bool Poll(SteadyTime now, std::string& out) override {
+  bool Poll(SteadyTime now, bool ending, std::string& out) override {
     if (!started_) {
       started_ = true;
+      started_steady_ = now;
       const RevocationState bounds = view_->After(INT64_MAX, now, 0);
-      if (resume_ && *resume_ >= bounds.first_kept - 1) {
+      if (!resume_ || *resume_ < bounds.first_kept - 1) {
+        Snapshot(now, out);
+      } else if (*resume_ <= bounds.head) {
         cursor_ = *resume_;  // Everything after it is still held: no snapshot needed.
       } else {
-        const RevocationState snap =
-            view_->Relevant(started_wall_, now, options_.jwt_lifetime, options_.max_tolerance);
-        out += "event: snapshot\nid: " + std::to_string(snap.head) +
-               "\ndata: {\"sequence\":" + std::to_string(snap.head) +
-               ",\"lag_ms\":" + std::to_string(snap.lag.count()) + ",\"entries\":";
-        AppendEntries(snap.entries, options_.jwt_lifetime, out);
-        out += "}\n\n";
-        cursor_ = snap.head;
+        holding_ = true;  // Beyond this node's head: see below.
+      }
+    }
+    if (holding_) {
+      // A position beyond the head is either one this node has not read yet (another node is a
+      // poll ahead) or one that does not exist (a restored or failed-over database, another
+      // deployment). Say nothing, heartbeats included, until the view reaches it, or until a
+      // read that began after this stream did shows the store's head below it: then the
+      // position is void and a snapshot replaces it. Never skip entries silently.
+      const RevocationState s = view_->After(*resume_, now, 0);
+      if (s.head >= *resume_) {
+        cursor_ = *resume_;
+        holding_ = false;
+      } else if (ConfirmedSince(s, now, started_steady_) || ending) {
+        Snapshot(now, out);
+        holding_ = false;
+      } else {
+        return false;
       }
     }
     const RevocationState state = view_->After(cursor_, now, kBatch);
@@ -85,33 +104,50 @@ class EventStream final : public ResponseStream {
       cursor_ = e.sequence;
     }
     more_ = state.entries.size() == kBatch;
-    if (now >= next_heartbeat_) {
+    if (now >= next_heartbeat_ && !more_) {
       // Silence, not a heartbeat, from a node that cannot vouch for its view: followers then
-      // fail closed on their own clock.
+      // fail closed on their own clock. None either while a backlog is still being sent, so
+      // a heartbeat never claims a sequence whose entries have not gone out.
       if (state.caught_up_once && state.lag <= options_.stale_after) {
-        out += "event: heartbeat\ndata: {\"sequence\":" +
-               std::to_string(std::max(cursor_, state.head)) +
+        out += "event: heartbeat\ndata: {\"sequence\":" + std::to_string(cursor_) +
                ",\"lag_ms\":" + std::to_string(state.lag.count()) + "}\n\n";
       }
       next_heartbeat_ = now + options_.heartbeat_interval;
     }
-    return false;
+    return ending;
   }
 
   SteadyTime NextPoll() const override {
-    return more_ ? std::chrono::steady_clock::now() : next_heartbeat_;
+    if (more_) return std::chrono::steady_clock::now();
+    if (holding_) return std::min(next_heartbeat_, std::chrono::steady_clock::now() + kHoldPoll);
+    return next_heartbeat_;
   }
 
   void SetWake(std::function<void()> wake) override { view_->Watch(token_, std::move(wake)); }
 
  private:
+  static constexpr std::chrono::milliseconds kHoldPoll{20};
+
+  void Snapshot(SteadyTime now, std::string& out) {
+    const RevocationState snap =
+        view_->Relevant(started_wall_, now, options_.jwt_lifetime, options_.max_tolerance);
+    out += "event: snapshot\nid: " + std::to_string(snap.head) +
+           "\ndata: {\"sequence\":" + std::to_string(snap.head) +
+           ",\"lag_ms\":" + std::to_string(snap.lag.count()) + ",\"entries\":";
+    AppendEntries(snap.entries, options_.jwt_lifetime, out);
+    out += "}\n\n";
+    cursor_ = snap.head;
+  }
+
   const std::shared_ptr<const RevocationView> view_;
   const RevocationFeedOptions& options_;
   const TimePoint started_wall_;
   const std::optional<std::int64_t> resume_;
   const std::shared_ptr<int> token_ = std::make_shared<int>(0);  // Lives as long as the stream.
   bool started_ = false;
+  bool holding_ = false;
   bool more_ = false;
+  SteadyTime started_steady_{};
   std::int64_t cursor_ = 0;
   SteadyTime next_heartbeat_{};  // The first Poll sends one at once.
 };
@@ -131,13 +167,28 @@ class LongPoll final : public ResponseStream {
 
   bool incremental() const override { return false; }
 
-  bool Poll(SteadyTime now, std::string& out) override {
+  bool Poll(SteadyTime now, bool ending, std::string& out) override {
+    if (!started_) {
+      started_ = true;
+      started_steady_ = now;
+    }
     const RevocationState bounds = view_->After(INT64_MAX, now, 0);
-    const bool snapshot = !after_ || *after_ < bounds.first_kept - 1;
+    const bool timed_out = now >= deadline_ || ending;
+    bool snapshot = !after_ || *after_ < bounds.first_kept - 1;
+    holding_ = false;
+    if (!snapshot && *after_ > bounds.head) {
+      // Beyond the head: wait for the view to reach it; a read that began after this poll did
+      // and still stops short, or the end of the wait, makes it void (see EventStream).
+      if (!ConfirmedSince(bounds, now, started_steady_) && !timed_out) {
+        holding_ = true;
+        return false;
+      }
+      snapshot = true;
+    }
     RevocationState state =
         snapshot ? view_->Relevant(wall_, now, options_.jwt_lifetime, options_.max_tolerance)
                  : view_->After(*after_, now, kBatch);
-    if (!snapshot && state.entries.empty() && now < deadline_) return false;
+    if (!snapshot && state.entries.empty() && !timed_out) return false;
     std::int64_t sequence = snapshot ? state.head : std::max(*after_, state.head);
     if (!snapshot && state.entries.size() == kBatch) sequence = state.entries.back().sequence;
     out += "{\"request_id\":";
@@ -151,7 +202,11 @@ class LongPoll final : public ResponseStream {
     return true;
   }
 
-  SteadyTime NextPoll() const override { return deadline_; }
+  SteadyTime NextPoll() const override {
+    // New entries wake the poll; only a position beyond the head needs looking at meanwhile.
+    if (!holding_) return deadline_;
+    return std::min(deadline_, std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+  }
 
   void SetWake(std::function<void()> wake) override { view_->Watch(token_, std::move(wake)); }
 
@@ -163,6 +218,9 @@ class LongPoll final : public ResponseStream {
   const SteadyTime deadline_;
   const std::string request_id_;
   const std::shared_ptr<int> token_ = std::make_shared<int>(0);
+  bool started_ = false;
+  bool holding_ = false;
+  SteadyTime started_steady_{};
 };
 
 }  // namespace

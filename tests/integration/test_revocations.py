@@ -842,15 +842,8 @@ class HttpTest(FeedServerCase):
             s.close()
         return out
 
-    # BUG: HEAD of the feed sends a body: the stream's frames (chunked, never ending) and the long
-    # poll's JSON after its headers, although every other GET route answers HEAD with headers
-    # only (test_service.test_head_on_get_routes): the router maps HEAD to GET and Serve()
-    # (server/http_server.cc) hands a streamed response to SendStream, which never looks at the
-    # method. Evidence: `HEAD /v1/sessions/revocations HTTP/1.1` -> headers, then
-    # "215\r\nevent: snapshot\nid: 2\ndata: {...}" and a heartbeat chunk every 250 ms; with
-    # `?wait=0` -> "Content-Length: 556" and the 556-byte JSON body. A client (or proxy) that
-    # keeps the connection reads the frames as its next response.
-    @unittest.expectedFailure
+    # HEAD of the feed answers the headers only, as every other GET route does
+    # (test_service.test_head_on_get_routes): no frames, no long-poll body.
     def test_head_answers_headers_only(self):
         auth = self.p.auth()
         for query in ("", "?wait=0"):
@@ -861,14 +854,9 @@ class HttpTest(FeedServerCase):
                 self.assertTrue(head.startswith(b"HTTP/1.1 200 "), got[:300])
                 self.assertEqual(body, b"", f"a body after the headers of HEAD: {body[:200]!r}")
 
-    # BUG: an HTTP/1.0 request gets `Transfer-Encoding: chunked`, which HTTP/1.0 does not know
-    # (RFC 9112 6.1: a server must not send it to an HTTP/1.0 request): SendStream sets
-    # chunked(true) whatever the version. An HTTP/1.0 client or proxy (nginx talks HTTP/1.0 to
-    # upstreams unless proxy_http_version 1.1 is set) sees the chunk sizes as part of the event
-    # stream. Evidence: `GET /v1/sessions/revocations HTTP/1.0` -> "HTTP/1.0 200 OK ...
-    # Transfer-Encoding: chunked" then "217\r\nevent: snapshot...". For HTTP/1.0 the frames should
-    # be written as they are and the end of the stream marked by closing the connection.
-    @unittest.expectedFailure
+    # HTTP/1.0 knows no chunked encoding (RFC 9112 6.1): an HTTP/1.0 request gets the frames as
+    # they are, the end of the stream marked by closing (nginx talks HTTP/1.0 to upstreams unless
+    # proxy_http_version 1.1 is set).
     def test_http_1_0_gets_no_chunked_encoding(self):
         got = self.raw(f"GET {FEED} HTTP/1.0\r\nAuthorization: {self.p.auth()}\r\n\r\n")
         head, _, body = got.partition(b"\r\n\r\n")
@@ -877,19 +865,11 @@ class HttpTest(FeedServerCase):
         self.assertNotIn(b"transfer-encoding", head.lower(), head)
         self.assertTrue(body.startswith(b"event: snapshot\nid: 0\n"), body[:200])
 
-    # BUG: a Last-Event-ID (or `after`) beyond the project's head is taken as a position: no
-    # snapshot, heartbeats claim that number as the node's sequence, and every entry up to it is
-    # never sent; the long poll answers `sequence` = the given number, so a follower that polls
-    # on skips the same entries. Fail open: a follower that resumes with an id from elsewhere
-    # (after the database was restored from a backup or failed over to a replica that lacks the
-    # last commits, which also reuses the numbers; or an id of another project or deployment)
-    # silently misses revocations. Evidence: head 2, `Last-Event-ID: 5` -> only heartbeats
-    # `{"sequence":5,...}`; revoking a session (entry 3) sends nothing; `?after=10&wait=1` ->
-    # `{"snapshot":false,"sequence":10,"entries":[]}`. Docs: a resume is served "as long as N is
-    # within the retention; otherwise a fresh snapshot". (A node lagging another by a poll
-    # interval also sees an N above its head for a moment: a fix must not lose that case, e.g.
-    # hold the stream silent until the head reaches N, and send a snapshot if it does not.)
-    @unittest.expectedFailure
+    # A Last-Event-ID (or `after`) beyond the project's head (a restored or failed-over
+    # database, another deployment's id) never hides entries: the node holds the stream silent
+    # until a fresh read shows the position does not exist, then sends a snapshot; the long poll
+    # answers a snapshot. (A node a poll behind another also sees such a position for a moment;
+    # it then simply continues from it once it has caught up.)
     def test_an_id_beyond_the_head_does_not_hide_entries(self):
         s = self.signup(self.c)
         stream = self.open_stream(self.server, self.p, headers={"Last-Event-ID": "5"})
@@ -972,14 +952,8 @@ class ProcessTest(FeedCase):
         # Ended by the server with the last chunk, not cut.
         self.assertEqual(stream.wait_ended(5), "complete")
 
-    # BUG: a long poll holds the drain until its wait ends or the drain timeout cuts it:
-    # SendStream (server/http_server.cc) checks draining_ only after a wake-up, and nothing wakes
-    # a long poll's wait when the server starts draining (CloseIdle cancels only connections
-    # that are not busy). Evidence (default 9 s drain): SIGTERM with `?after=N&wait=30` open:
-    # exit after 9.0 s, the log says "drain timeout: closing the remaining connections", and the
-    # poll gets no answer at all ("Remote end closed connection without response") where the
-    # stream form ends within a heartbeat. Here with a 3 s drain, so the pinned bug costs 3 s.
-    @unittest.expectedFailure
+    # A long poll does not hold the SIGTERM drain: it is answered (entries: []) or closed at once,
+    # and the follower polls another node. Here with a 3 s drain.
     def test_sigterm_ends_an_open_long_poll_promptly(self):
         self.server.stop()
         self.server = self.start_server(self.db, "--drain-timeout", "3")
