@@ -100,6 +100,10 @@ class HttpServer::Impl {
     // Each context is run by exactly one thread, so nothing it runs needs a strand; the guards
     // keep idle contexts running until the drain ends.
     for (auto& c : contexts_) guards_.emplace_back(c->get_executor());
+    metrics_.AddGauge("tessera_open_streams",
+                      "Responses produced over time (revocation feed streams and long polls) "
+                      "in progress.",
+                      [this] { return static_cast<double>(open_streams_.load()); });
   }
 
   // One io_context per I/O thread (concurrency hint 1): a connection lives on one thread, and
@@ -515,11 +519,14 @@ class HttpServer::Impl {
       }
       if (response->stream) {
         // A response produced over time ends the connection afterwards: a client that followed
-        // a stream reconnects for its next request.
-        const std::size_t body_size =
-            co_await SendStream(*conn, *response, version, req.method() == http::verb::head);
+        // a stream reconnects for its next request. Its latency is the time to start it, not
+        // its lifetime, which would swamp the route's histogram.
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        open_streams_.fetch_add(1);
+        const std::size_t body_size =
+            co_await SendStream(*conn, *response, version, req.method() == http::verb::head);
+        open_streams_.fetch_sub(1);
         metrics_.RecordRequest(match.id, response->status, response->error_type, seconds);
         log_.Write({response->request_id, req.method_string(), api_.router().Label(match.id),
                     response->status, response->error_type, seconds, areq.body.size(), body_size,
@@ -572,6 +579,7 @@ class HttpServer::Impl {
   std::size_t next_context_ = 0;    // Used by the listener only.
   std::atomic<bool> draining_{false};
   std::atomic<std::size_t> queued_blocking_{0};
+  std::atomic<std::int64_t> open_streams_{0};  // Responses produced over time, in progress.
   std::mutex conns_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(conns_mu_)
   std::uint64_t next_id_ = 1;                                             // GUARDED_BY(conns_mu_)

@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "server/handlers/handlers.h"
 #include "server/router.h"
+#include "service/project_registry.h"
 #include "service/revocation_feed.h"
 
 namespace tessera::server::handlers {
@@ -28,7 +29,11 @@ void AppendEntry(const RevocationEntry& e, Seconds jwt_lifetime, std::string& ou
   } else {
     out += ",\"kind\":\"user\",\"user_id\":";
     AppendJsonString(e.user_id, out);
-    out += ",\"not_before\":" + std::to_string(revoked);
+    // Moved forward by the clock difference the nodes tolerate: a JWT minted just before the
+    // revocation by a node whose clock runs ahead carries an iat after the revoking node's
+    // time. (A JWT minted in those few seconds after it is refused locally and checked by the
+    // API instead, which costs a round trip, never a wrong answer.)
+    out += ",\"not_before\":" + std::to_string(revoked + kRefreshClockSkew.count());
   }
   out += ",\"revoked_at\":" + std::to_string(revoked);
   out += ",\"relevant_until\":" + std::to_string(revoked + jwt_lifetime.count()) + "}";

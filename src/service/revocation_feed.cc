@@ -108,13 +108,22 @@ void RevocationFeed::Start() {
 }
 
 std::shared_ptr<const RevocationView> RevocationFeed::Followed(std::string_view project_id) const {
-  std::lock_guard lock(mu_);
-  const auto it = views_.find(project_id);
-  return it == views_.end() ? nullptr : it->second;
+  std::shared_ptr<const RevocationView> view;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = views_.find(project_id);
+    if (it == views_.end()) return nullptr;
+    view = it->second;
+  }
+  // Counts as watched from now: a view handed out is not dropped as idle before its caller has
+  // had the time to Watch it.
+  std::lock_guard lock(view->mu_);
+  view->last_watched_ = SteadyClock::now();
+  return view;
 }
 
 Result<std::shared_ptr<const RevocationView>> RevocationFeed::Follow(std::string_view project_id) {
-  if (auto view = Followed(project_id)) return view;
+  if (auto view = Followed(project_id)) return view;  // (Followed marks it watched.)
   auto view = std::make_shared<RevocationView>(std::string(project_id));
   {
     std::lock_guard lock(view->mu_);
