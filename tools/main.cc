@@ -163,6 +163,13 @@ int main(int argc, char** argv) {
       ->envname("TESSERA_DB_STATEMENT_TIMEOUT_MS")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--jwt-cache-size", serve.service.verified_jwt_cache_capacity,
+                   "Session JWTs whose signature was checked, remembered so that refreshing one "
+                   "again skips the signature check; 0 remembers none")
+      ->envname("TESSERA_JWT_CACHE_SIZE")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}))
+      ->capture_default_str();
   std::int64_t heartbeat_ms = serve.revocations.heartbeat_interval.count();
   std::int64_t revocation_poll_ms = serve.revocations.poll_interval.count();
   serve_cmd

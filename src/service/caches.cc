@@ -180,6 +180,35 @@ void UserCache::Clear() {
   users_.clear();
 }
 
+VerifiedJwtCache::Shard& VerifiedJwtCache::ShardOf(std::string_view jwt) const {
+  return shards_[std::hash<std::string_view>{}(jwt) % kShards];
+}
+
+std::shared_ptr<const CheckedJwt> VerifiedJwtCache::Find(std::string_view jwt) const {
+  if (capacity_per_shard_ == 0) return nullptr;
+  Shard& s = ShardOf(jwt);
+  std::lock_guard lock(s.mu);
+  const auto it = s.map.find(jwt);  // Compares the whole token.
+  return it == s.map.end() ? nullptr : it->second;
+}
+
+void VerifiedJwtCache::Insert(std::shared_ptr<const CheckedJwt> entry) {
+  if (capacity_per_shard_ == 0) return;
+  Shard& s = ShardOf(entry->jwt);
+  std::lock_guard lock(s.mu);
+  if (s.map.size() >= capacity_per_shard_ && s.map.find(entry->jwt) == s.map.end()) {
+    s.map.erase(s.map.begin());  // Full: drop any; it costs one signature check to rebuild.
+  }
+  const std::string key = entry->jwt;
+  s.map.insert_or_assign(key, std::move(entry));
+}
+
+void VerifiedJwtCache::Erase(std::string_view jwt) {
+  Shard& s = ShardOf(jwt);
+  std::lock_guard lock(s.mu);
+  if (const auto it = s.map.find(jwt); it != s.map.end()) s.map.erase(it);
+}
+
 void TouchQueue::Touch(std::string_view project_id, std::string_view session_id, TimePoint t) {
   std::string key = Key(project_id, session_id);
   std::lock_guard lock(mu_);

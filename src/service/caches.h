@@ -10,6 +10,7 @@
 #ifndef TESSERA_SERVICE_CACHES_H_
 #define TESSERA_SERVICE_CACHES_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -110,6 +111,43 @@ class UserCache {
   std::atomic<std::uint64_t> epoch_{0};
   // By canonical user id (a random UUID, unique across projects); lookups check the project.
   StringMap<std::shared_ptr<const CachedUser>> users_;  // GUARDED_BY(mu_)
+};
+
+// What this node learned from checking a session JWT on the refresh path (signature, issuer,
+// audience): a JWT seen before then costs a hash lookup and a comparison, not a signature check.
+// Only what the JWT itself says is kept; the session it names is looked up on every use, exactly
+// as for a token, so revocation applies to a cached JWT as to a token.
+struct CheckedJwt {
+  std::string jwt;  // The whole token: a hit compares it in full, so a hash collision is a miss.
+  std::string project_id;
+  std::string kid;  // Its signer: a hit is void once the project stops publishing this key.
+  std::string session_id;
+  std::string subject;
+  std::int64_t issued_at = 0;   // iat, Unix seconds.
+  std::int64_t not_before = 0;  // nbf.
+};
+
+class VerifiedJwtCache {
+ public:
+  // At most `capacity` JWTs; 0 remembers none.
+  explicit VerifiedJwtCache(std::size_t capacity)
+      : capacity_per_shard_((capacity + kShards - 1) / kShards) {}
+
+  std::shared_ptr<const CheckedJwt> Find(std::string_view jwt) const;
+  void Insert(std::shared_ptr<const CheckedJwt> entry);
+  void Erase(std::string_view jwt);
+
+ private:
+  // Sharded by the token's hash so that threads verifying different JWTs rarely share a lock.
+  static constexpr std::size_t kShards = 16;
+  struct Shard {
+    mutable std::mutex mu;
+    StringMap<std::shared_ptr<const CheckedJwt>> map;  // GUARDED_BY(mu), by the whole token
+  };
+  Shard& ShardOf(std::string_view jwt) const;
+
+  const std::size_t capacity_per_shard_;
+  mutable std::array<Shard, kShards> shards_;
 };
 
 // Coalesces last_accessed_at updates: at most one pending touch per session, keeping the latest

@@ -27,6 +27,9 @@ struct ServiceOptions {
   Seconds max_refresh_age{0};
   std::size_t session_cache_capacity = 200000;  // 0 caches none. Default: 200 000 sessions.
   std::size_t user_cache_capacity = 100000;     // 0 caches none. Default: 100 000 users.
+  // Session JWTs whose signature was checked, remembered so that refreshing the same JWT again
+  // costs a lookup instead of a signature check. 0 remembers none. Default: 10 000.
+  std::size_t verified_jwt_cache_capacity = 10000;
 };
 
 struct ServiceContext {

@@ -111,35 +111,58 @@ Result<std::shared_ptr<const CachedSession>> SessionService::FindById(const Proj
 
 Result<std::shared_ptr<const CachedSession>> SessionService::FindByJwt(
     const ProjectContext& project, std::string_view jwt) {
-  // Expiry is not checked: an expired JWT of a live session is exchanged for a fresh one.
-  auto checked = VerifyJwt(jwt, *project.published_keys, project.refresh_options, ctx_.clock.Now());
-  if (!checked.ok()) {
-    // Every JWT failure is a JWT error for the caller: the generic decoding codes (base64, JSON,
-    // size, depth) become "malformed JWT", their message kept.
-    if (checked.status().category() != ErrorCategory::kUnauthenticated) {
-      return Error(ErrorCode::kJwtMalformed,
-                   "session_jwt could not be parsed: " + checked.status().message());
-    }
-    return checked.status();
+  const TimePoint now = ctx_.clock.Now();
+  const std::int64_t now_s = ToUnixSeconds(now);
+  const std::int64_t skew = project.refresh_options.clock_skew.count();
+  // A JWT checked before needs no second signature check, unless it was another project's, its
+  // signer is no longer published (retired keys leave the JWKS), or it is not yet valid: those
+  // go through the full check again, which answers the precise error.
+  std::shared_ptr<const CheckedJwt> checked = jwts_.Find(jwt);
+  if (checked && (checked->project_id != project.project.project_id ||
+                  project.published_keys->Find(checked->kid) == nullptr ||
+                  checked->not_before > now_s + skew || checked->issued_at > now_s + skew)) {
+    checked.reset();
   }
-  const VerifiedJwt& verified = *checked;
+  if (!checked) {
+    // Expiry is not checked: an expired JWT of a live session is exchanged for a fresh one.
+    auto verified = VerifyJwt(jwt, *project.published_keys, project.refresh_options, now);
+    if (!verified.ok()) {
+      // Every JWT failure is a JWT error for the caller: the generic decoding codes (base64,
+      // JSON, size, depth) become "malformed JWT", their message kept.
+      if (verified.status().category() != ErrorCategory::kUnauthenticated) {
+        return Error(ErrorCode::kJwtMalformed,
+                     "session_jwt could not be parsed: " + verified.status().message());
+      }
+      return verified.status();
+    }
+    // Only the session id is needed: the stored session, not the JWT, is the truth about it.
+    const auto claim = verified->claims.find(kSessionClaimName);
+    const boost::json::value* id = nullptr;
+    if (claim != verified->claims.end() && claim->value().is_object()) {
+      id = claim->value().get_object().if_contains("id");
+    }
+    if (id == nullptr || !id->is_string() || id->get_string().empty()) {
+      return Error(ErrorCode::kJwtSessionClaimInvalid, "the JWT has no session id");
+    }
+    auto entry = std::make_shared<CheckedJwt>();
+    entry->jwt = std::string(jwt);
+    entry->project_id = project.project.project_id;
+    entry->kid = verified->kid;
+    entry->session_id = std::string(id->get_string());
+    entry->subject = verified->subject;
+    entry->issued_at = verified->issued_at;
+    entry->not_before = verified->not_before;
+    jwts_.Insert(entry);
+    checked = std::move(entry);
+  }
   if (ctx_.options.max_refresh_age.count() > 0 &&
-      ToUnixSeconds(ctx_.clock.Now()) - verified.issued_at > ctx_.options.max_refresh_age.count()) {
+      now_s - checked->issued_at > ctx_.options.max_refresh_age.count()) {
     return Error(ErrorCode::kJwtExpired,
                  "session_jwt is older than this server's maximum refresh age; authenticate with "
                  "the session token instead.");
   }
-  // Only the session id is needed: the stored session, not the JWT, is the truth about it.
-  const auto claim = verified.claims.find(kSessionClaimName);
-  const boost::json::value* id = nullptr;
-  if (claim != verified.claims.end() && claim->value().is_object()) {
-    id = claim->value().get_object().if_contains("id");
-  }
-  if (id == nullptr || !id->is_string() || id->get_string().empty()) {
-    return Error(ErrorCode::kJwtSessionClaimInvalid, "the JWT has no session id");
-  }
-  TESSERA_ASSIGN_OR_RETURN(auto entry, FindById(project, std::string_view(id->get_string())));
-  if (entry->record.user_id != verified.subject) return NotFound();
+  TESSERA_ASSIGN_OR_RETURN(auto entry, FindById(project, checked->session_id));
+  if (entry->record.user_id != checked->subject) return NotFound();
   return entry;
 }
 

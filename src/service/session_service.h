@@ -39,7 +39,8 @@ enum class RevokeBy { kSessionId, kSessionToken, kSessionJwt };
 
 class SessionService {
  public:
-  explicit SessionService(ServiceContext& ctx) : ctx_(ctx) {}
+  explicit SessionService(ServiceContext& ctx)
+      : ctx_(ctx), jwts_(ctx.options.verified_jwt_cache_capacity) {}
 
   // Authenticates by session token. Extends the session when options.duration_minutes is set and
   // merges options.custom_claims; otherwise only last_accessed_at moves (written behind).
@@ -107,6 +108,7 @@ class SessionService {
   Result<std::string> TokenFor(const CachedSession& entry);
 
   ServiceContext& ctx_;
+  VerifiedJwtCache jwts_;  // JWTs whose signature this node has checked (FindByJwt).
   // Changes to one session made on this node are applied one at a time (striped by session id),
   // each on top of the newest cached version, so parallel requests on one node never race on the
   // version check; the check and its retries remain for other nodes' writes.

@@ -545,6 +545,37 @@ TEST_F(ServiceTest, UnknownProjectIdsCostOneStoreRead) {
   EXPECT_OK(registry_->AuthorizeCached(created->project.project_id, created->secret));
 }
 
+// A JWT whose signature was checked once is remembered, but never beyond what the token path
+// would allow: the session is looked up on every use, the signer must still be published, and a
+// JWT of another project is checked in full (and refused).
+TEST_F(ServiceTest, ARememberedJwtHonoursRevocationRotationAndProjects) {
+  const PasswordResult a = SignUp("jwt-a@example.com", 60);
+  const PasswordResult b = SignUp("jwt-b@example.com", 60);
+  ASSERT_OK(ByJwt(a.session->session_jwt));  // Checked and remembered.
+  ASSERT_OK(ByJwt(a.session->session_jwt));
+  ASSERT_OK(ByJwt(b.session->session_jwt));
+  // Revoked: refused although the JWT is remembered.
+  ASSERT_OK(sessions_->Revoke(*Project(), RevokeBy::kSessionId,
+                              a.session->session->record.session_id, clock_.Now()));
+  EXPECT_ERROR(ByJwt(a.session->session_jwt), ErrorCode::kSessionNotFound);
+  // Another project never accepts it, remembered or not.
+  auto other = CreateProject(*faulty_, master_, random_, clock_.Now(), "o", false,
+                             ProjectSettings{.jwt_algorithm = JwtAlgorithm::kES256});
+  ASSERT_OK(other);
+  auto other_ctx = registry_->Get(other->project.project_id);
+  ASSERT_OK(other_ctx);
+  EXPECT_ERROR(sessions_->AuthenticateJwt(**other_ctx, b.session->session_jwt, {}, clock_.Now()),
+               ErrorCode::kJwtKidUnknown);
+  // Two rotations, then the retired signer ages out of the JWKS: the remembered JWT goes with it.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK(RotateProjectKeys(*faulty_, master_, random_, project_id_, clock_.Now()));
+    ASSERT_OK(registry_->Refresh(/*force=*/true));
+  }
+  clock_.Advance(std::chrono::hours(1));
+  ASSERT_OK(registry_->Refresh(/*force=*/true));
+  EXPECT_ERROR(ByJwt(b.session->session_jwt), ErrorCode::kJwtKidUnknown);
+}
+
 TEST_F(ServiceTest, UserUpdateChangesRolesInTheNextJwt) {
   const PasswordResult up = SignUp("roles@example.com", 60);
   UserFields f;
