@@ -53,8 +53,8 @@ bool Api::StartsOnWorker(const RouteMatch& match) const {
     case Blocking::kYes:
       return true;
     case Blocking::kWhenNeeded:
-      // On a shared store every use reads the database: nothing is memory-only.
-      return s_.store.shared();
+      // On a shared store whose caches cannot be vouched for, every use reads the database.
+      return !s_.store.caches_current();
   }
   return true;
 }

@@ -203,8 +203,9 @@ int Serve(ServeConfig config) {
   SessionService session_service(ctx);
   UserService user_service(ctx);
   PasswordService password_service(ctx, *hasher, session_service, user_service);
-  // Other nodes' changes (a shared store only): drop what they made stale. Sessions are also
-  // checked against the store on every use, so this is about freshness, not correctness.
+  // Changes any node made (a shared store only), delivered in the order they committed: drop
+  // what they made stale. While the store vouches that every acknowledged change has come
+  // through here (caches_current), authenticate answers from these caches alone.
   store.SetChangeListener([&](const StoreChange& change) {
     switch (change.kind) {
       case StoreChange::Kind::kConfig:
@@ -218,6 +219,10 @@ int Serve(ServeConfig config) {
       case StoreChange::Kind::kSession:
         sessions.EvictSession(change.project_id, change.id);
         feed.Wake(change.project_id);
+        break;
+      case StoreChange::Kind::kAll:
+        sessions.Clear();
+        users.Clear();
         break;
     }
   });

@@ -57,11 +57,12 @@ Result<std::shared_ptr<const CachedSession>> SessionService::Cache(
 
 Result<std::shared_ptr<const CachedSession>> SessionService::Validate(
     const ProjectContext& project, std::shared_ptr<const CachedSession> hit) {
-  // A store no other node writes: the cache is the truth (revocations evict it before they are
-  // acknowledged). A shared store: one indexed read per use checks that the session still
-  // exists and that neither it nor its user changed on another node, so a revocation anywhere
-  // is refused here on the very next request.
-  if (!ctx_.store.shared()) return hit;
+  // The cache is the truth while the store vouches for it: no other node writes (SQLite), or
+  // this node holds a live lease and has applied every change any node acknowledged (a write
+  // on any node waits for that before it answers). Otherwise one indexed read per use checks
+  // that the session still exists and that neither it nor its user changed on another node, so
+  // a revocation anywhere is refused here on the very next request either way.
+  if (ctx_.store.caches_current()) return hit;
   const std::string& pid = project.project.project_id;
   const std::string& sid = hit->record.session_id;
   const std::uint64_t epoch = ctx_.sessions.epoch();

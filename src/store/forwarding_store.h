@@ -15,6 +15,7 @@ class ForwardingStore : public SessionStore {
 
   Status Ping() override { return target_.Ping(); }
   bool shared() const override { return target_.shared(); }
+  bool caches_current() const override { return target_.caches_current(); }
   void SetChangeListener(std::function<void(const StoreChange&)> listener) override {
     target_.SetChangeListener(std::move(listener));
   }

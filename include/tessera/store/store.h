@@ -48,6 +48,7 @@ struct StoreChange {
     kConfig,   // Keys, secrets or settings of `project_id` changed.
     kUser,     // User `id` changed or was deleted.
     kSession,  // Session `id` changed or was revoked.
+    kAll,      // Changes were missed (a node cut off longer than the log keeps): drop everything.
   };
   Kind kind;
   std::string project_id;
@@ -70,6 +71,13 @@ class SessionStore : public ProjectStore,
   // True when other Tessera nodes may write this store concurrently (PostgreSQL). Caches in front
   // of a shared store must not be authoritative: see GetSessionStamp and SetChangeListener.
   virtual bool shared() const { return false; }
+
+  // True while every change that any node's write has acknowledged has been delivered to this
+  // node's change listener (SetChangeListener): caches in front of the store may then answer
+  // without asking it. Always true for a store no other node writes. A shared store makes it
+  // true by following the store's change log under a lease (docs/scaling.md) and false as soon
+  // as it cannot vouch for that, e.g. cut off from the database.
+  virtual bool caches_current() const { return !shared(); }
 
   // Registers `listener` to be called (on a store-owned thread) for changes made by any node,
   // this one included, replacing any previous one. An empty function unregisters. When this

@@ -78,6 +78,10 @@ class Connection {
   bool healthy() const { return !abandoned_ && PQstatus(conn_) == CONNECTION_OK; }
   PGconn* raw() const { return conn_; }
 
+  // The change-log position the current transaction appended last (PostgresStore::Notify), 0
+  // when none: after its commit, the writer waits for the other nodes to apply it.
+  std::int64_t change_seq = 0;
+
  private:
   Connection(PGconn* c, int timeout_ms) : conn_(c), timeout_ms_(timeout_ms) {}
   // Waits for the reply to what `sent` (the result of a PQsend* call) sent, at most the

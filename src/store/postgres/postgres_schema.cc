@@ -188,6 +188,25 @@ INSERT INTO project_secrets(project_id, secret_id, digest, created_at)
         FROM projects) AS p;
 ALTER TABLE projects DROP COLUMN secret_digest;
 )sql",
+    // 6: the change log nodes follow, its counter, and the nodes' leases (postgres_changes.cc):
+    // a node serves from its caches only while its lease says it has applied every change.
+    R"sql(
+CREATE TABLE change_counter (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL
+);
+INSERT INTO change_counter(id, seq) VALUES (1, 0);
+CREATE TABLE change_log (
+  seq BIGINT PRIMARY KEY,
+  payload TEXT NOT NULL,
+  at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE node_leases (
+  node_id TEXT PRIMARY KEY,
+  lease_until TIMESTAMPTZ NOT NULL,
+  applied BIGINT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -14,8 +14,11 @@
 #define TESSERA_STORE_POSTGRES_POSTGRES_STORE_IMPL_H_
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +46,9 @@ class PostgresStore final : public SessionStore {
   Status Open();
 
   bool shared() const override { return true; }
+  bool caches_current() const override {
+    return std::chrono::steady_clock::now().time_since_epoch().count() < current_until_.load();
+  }
 
   Status Ping() override;
 
@@ -122,12 +128,15 @@ class PostgresStore final : public SessionStore {
   auto Write(F&& f) -> decltype(f(std::declval<pg::Connection&>())) {
     TESSERA_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
     TESSERA_RETURN_IF_ERROR(lease->Simple("BEGIN"));
+    lease->change_seq = 0;
     auto result = f(*lease);
     if (!internal::AsStatus(result).ok()) {
       lease->Simple("ROLLBACK").IgnoreError();
       return result;
     }
     TESSERA_RETURN_IF_ERROR(lease->Simple("COMMIT"));
+    // Acknowledged only once every node that serves from its caches has applied the change.
+    if (lease->change_seq > 0) AwaitNodes(*lease, lease->change_seq);
     return result;
   }
 
@@ -144,16 +153,31 @@ class PostgresStore final : public SessionStore {
   // the next sequence number of the project's counter (postgres_revocations.cc).
   static Status AppendRevocation(pg::Connection& c, const RevocationEntry& entry);
 
-  // The listener thread (postgres_changes.cc).
+  // The change log and the leases (postgres_changes.cc): a wake-up thread on LISTEN, and a
+  // follower thread that delivers the log in order and renews this node's lease.
   void Listen();
+  void Follow();
   void StopListener();
   void Deliver(std::string_view payload);
+  // After a commit that appended change `seq`: waits until every other node holding a live lease
+  // has applied it (or its lease lapsed), at most one lease length.
+  void AwaitNodes(pg::Connection& c, std::int64_t seq);
 
   PostgresOptions options_;
   pg::Pool pool_;
   std::function<void(const StoreChange&)> on_change_;
   std::atomic<bool> stop_{false};
   std::thread listener_;
+  std::thread follower_;
+  // This store instance's name in node_leases.
+  const std::string node_id_ = NewNodeId();
+  // Steady-clock ticks until which this node's caches are current (caches_current).
+  std::atomic<std::int64_t> current_until_{0};
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;  // GUARDED_BY(wake_mu_)
+
+  static std::string NewNodeId();
 };
 
 }  // namespace tessera

@@ -778,10 +778,13 @@ namespace {
 
 // Two "nodes" over one store that says it is shared: each has its own caches, as two processes
 // would. A revocation or change on one must be seen by the other on its very next request.
+// A store other nodes write, whose caches nothing vouches for (no lease): every use of a cached
+// session is confirmed against the store.
 class SharedView final : public ForwardingStore {
  public:
   explicit SharedView(SessionStore& target) : ForwardingStore(target) {}
   bool shared() const override { return true; }
+  bool caches_current() const override { return false; }
 };
 
 struct Node {
