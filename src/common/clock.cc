@@ -8,7 +8,17 @@ class RealClock final : public Clock {
   TimePoint Now() const override { return std::chrono::system_clock::now(); }
 };
 
+class RealMonotonicClock final : public MonotonicClock {
+ public:
+  MonotonicTime Now() const override { return std::chrono::steady_clock::now(); }
+};
+
 }  // namespace
+
+const MonotonicClock& SteadyClock() {
+  static const RealMonotonicClock clock;
+  return clock;
+}
 
 const Clock& SystemClock() {
   static const RealClock clock;
