@@ -100,6 +100,7 @@ class RevocationFeed {
 
   // The published set, taken without touching any shared cache line while it stays current.
   const RevocationSet& Current() const;
+  const RevocationSet& RefreshCurrent() const;  // Current()'s slow path.
   void Publish(std::shared_ptr<const RevocationSet> set);
   void MarkStale();
   void RecordFailure(std::string why);

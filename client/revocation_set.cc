@@ -59,8 +59,7 @@ std::uint64_t IdHasher::operator()(std::string_view id) const {
   return out != 0 ? out : 1;  // 0 marks an empty slot.
 }
 
-// --- RevocationShard
-// ------------------------------------------------------------------------------
+// --- RevocationShard -----------------------------------------------------------------------------
 
 RevocationShard::RevocationShard(std::vector<Entry> entries) {
   const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(2, entries.size() * 2));
@@ -88,16 +87,14 @@ RevocationShard::RevocationShard(std::vector<Entry> entries) {
   for (const Entry& e : entries_) earliest_ = std::min(earliest_, e.relevant_until);
 }
 
-// --- RevocationSet
-// --------------------------------------------------------------------------------
+// --- RevocationSet -------------------------------------------------------------------------------
 
 RevocationSet::RevocationSet() {
   sessions_.fill(EmptyShard());
   users_.fill(EmptyShard());
 }
 
-// --- RevocationSetBuilder
-// -------------------------------------------------------------------------
+// --- RevocationSetBuilder ------------------------------------------------------------------------
 
 RevocationSetBuilder::RevocationSetBuilder(const IdHasher& hasher,
                                            std::shared_ptr<const RevocationSet> base)

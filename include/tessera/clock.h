@@ -35,11 +35,19 @@ class MonotonicClock {
   virtual ~MonotonicClock() = default;
   // The current monotonic time: never goes back. Thread-safe.
   virtual MonotonicTime Now() const = 0;
+  // How far behind the true time Now() may be (a clock that ticks coarsely reports its tick), so
+  // that a deadline can be judged without ever erring late. Default: 0.
+  virtual std::chrono::nanoseconds resolution() const { return std::chrono::nanoseconds(0); }
 };
 
 // The process's steady clock. Never null, lives forever. (Exported by the SDK's shared library
-// too.)
+// too, as is the next.)
 __attribute__((visibility("default"))) const MonotonicClock& SteadyClock();
+
+// The same clock read as of the kernel's last tick (CLOCK_MONOTONIC_COARSE): a few nanoseconds per
+// read where a virtual machine's precise clock costs tens, at a resolution of a few milliseconds,
+// which resolution() reports. For deadlines checked on hot paths. Never null, lives forever.
+__attribute__((visibility("default"))) const MonotonicClock& CoarseSteadyClock();
 
 // Seconds since the Unix epoch, rounded down.
 inline std::int64_t ToUnixSeconds(TimePoint t) {
