@@ -92,8 +92,7 @@ void FeedServer::Wake() {
   }
 }
 
-// --- The log
-// ---------------------------------------------------------------------------------------
+// --- The log -------------------------------------------------------------------------------------
 
 std::uint64_t FeedServer::Append(std::string tail) {
   const std::uint64_t sequence = log_.size() + 1;
@@ -152,8 +151,7 @@ std::uint64_t FeedServer::head() const {
   return log_.size();
 }
 
-// --- Behaviour
-// -------------------------------------------------------------------------------------
+// --- Behaviour -----------------------------------------------------------------------------------
 
 void FeedServer::SetLagMs(std::int64_t lag_ms) {
   std::lock_guard lock(mu_);
@@ -202,8 +200,7 @@ void FeedServer::SendRaw(const std::string& bytes) {
   Wake();
 }
 
-// --- Observations
-// ----------------------------------------------------------------------------------
+// --- Observations --------------------------------------------------------------------------------
 
 std::uint64_t FeedServer::requests() const {
   std::lock_guard lock(mu_);
@@ -249,8 +246,7 @@ bool FeedServer::AwaitLiveStreams(std::uint64_t n, std::chrono::milliseconds tim
   });
 }
 
-// --- The server thread
-// -----------------------------------------------------------------------------
+// --- The server thread ---------------------------------------------------------------------------
 
 void FeedServer::Run() {
   std::vector<pollfd> fds;

@@ -667,8 +667,50 @@ TEST_F(FeedTest, ConcurrentVerificationWhileTheSetChanges) {
   EXPECT_EQ(client->stats().revoked_sessions, 300u);
 }
 
-// --- The real server
-// ------------------------------------------------------------------------------
+// The documented defaults, and Create refusing each option outside its range without I/O.
+TEST(FeedOptionsTest, DefaultsAndValidation) {
+  const ClientOptions defaults;
+  EXPECT_TRUE(defaults.revocation_feed);
+  EXPECT_EQ(defaults.revocation_staleness_bound, milliseconds(1000));
+  EXPECT_EQ(defaults.revocation_heartbeat_timeout, milliseconds(2000));
+  EXPECT_EQ(defaults.revocation_reconnect_max_backoff, milliseconds(5000));
+  EXPECT_EQ(defaults.revocation_max_snapshot_bytes, std::size_t{64} << 20);
+  EXPECT_EQ(defaults.steady_clock, nullptr);
+
+  ClientOptions o;
+  o.project_id = "project-test-00000000-0000-0000-0000-000000000000";
+  o.secret = "secret-test-unused";
+  o.base_url = "http://127.0.0.1:1";
+  o.revocation_feed = false;  // Validated whether on or off; no thread for these.
+  const auto refused = [&](auto set) {
+    ClientOptions bad = o;
+    set(bad);
+    auto c = Client::Create(bad);
+    if (c.ok()) return false;
+    return c.error().kind == ErrorKind::kInvalidArgument &&
+           c.error().error_message.find("revocation_") != std::string::npos;
+  };
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_staleness_bound = milliseconds(99); }));
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_staleness_bound = seconds(61); }));
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_heartbeat_timeout = milliseconds(99); }));
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_heartbeat_timeout = seconds(601); }));
+  EXPECT_TRUE(
+      refused([](ClientOptions& b) { b.revocation_reconnect_max_backoff = milliseconds(99); }));
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_reconnect_max_backoff = seconds(601); }));
+  EXPECT_TRUE(refused([](ClientOptions& b) { b.revocation_max_snapshot_bytes = (1 << 20) - 1; }));
+  for (const auto edge : {milliseconds(100), milliseconds(60'000)}) {
+    ClientOptions ok = o;
+    ok.revocation_staleness_bound = edge;
+    EXPECT_TRUE(Client::Create(ok).ok());
+  }
+  ClientOptions ok = o;
+  ok.revocation_heartbeat_timeout = milliseconds(600'000);
+  ok.revocation_reconnect_max_backoff = milliseconds(100);
+  ok.revocation_max_snapshot_bytes = std::size_t{1} << 20;
+  EXPECT_TRUE(Client::Create(ok).ok());
+}
+
+// --- The real server -----------------------------------------------------------------------------
 
 // WRITTEN FOR THE REAL FEED: these follow `tessera serve`'s own GET /v1/sessions/revocations and
 // are skipped while the server answers it 404 (the endpoint is being built). Once it is served,
