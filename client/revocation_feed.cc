@@ -24,6 +24,9 @@ constexpr std::int64_t kPruneIntervalSeconds = 5;
 // another feed's set.
 std::atomic<std::uint64_t> next_version{1};
 
+// Each verifying thread's reference to the set it last used. It keeps that set alive until the
+// thread verifies again (and takes the current one) or exits, even after its Client is gone: a
+// thread holds at most one set, and sets derived from one another share their unchanged shards.
 struct ReaderSlot {
   std::uint64_t version = 0;
   std::shared_ptr<const RevocationSet> set;
