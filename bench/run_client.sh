@@ -124,5 +124,6 @@ for entries in 0 5000 150000; do
     echo "| (f) $entries entries, $label | $(fmt %.1f "$(get "feed_overhead_${entries}_${path}_no_feed_ns")") | $(fmt %.1f "$(get "feed_overhead_${entries}_${path}_feed_ns")") | $(fmt %+.2f%% "$pct") | ≤ 5% |"
   done
 done
+echo "| (f) verified-cache hit with the feed (150 000 entries), 1 → 2 threads (total) | $(fmt %.0f "$(get feed_hit_ops_per_s)") → $(fmt %.0f "$(get feed_hit_ops_per_s_2t)") ops/s | | scaling $(fmt %.3f "$(get feed_hit_scaling)") (without the feed: $(fmt %.3f "$(calc 'v[1]/v[0]' "$hit_ops" "$(get hit_ops_per_s_2t)")")) | |"
 echo
 echo "load: $load_before before, $load_after after"
