@@ -17,6 +17,20 @@
 //   BM_VerifiedCacheHit          the same JWT again with the cache enabled (default capacity).
 //   BM_PairedScaling             BM_LocalVerifyNoCache on 1 thread and on 2 threads in alternating
 //                                ~5 ms phases: the scaling ratio least disturbed by other load.
+//   BM_PairedFeedOverhead/N/C    what the revocation feed's check adds to local verification with N
+//                                (0, 5 000, 150 000) live entries, C = 0 with the verified-JWT
+//                                cache off, 1 for a cache hit: a client following a feed that
+//                                holds N revoked sessions (none of them the JWT's) and one with the
+//                                feed off, otherwise identical, in alternating phases; `overhead`
+//                                = feed time / no-feed time - 1.
+//   BM_FeedVerifiedCacheHit     BM_VerifiedCacheHit with the feed on and 150 000 entries, on 1 and
+//                                2 threads: whether the check lets hits scale across threads.
+//
+// The feed comes from tests/client/feed_server.cc, a real SSE server on 127.0.0.1 read by the
+// SDK's libcurl, whatever the JWT's source; its staleness bound is set to a minute so that a busy
+// machine cannot make a benchmark measure kFeedStale (the check costs the same whatever the bound).
+// The clients of the other benchmarks have the feed off: they measure local verification as it
+// was, and are the baselines here.
 //
 // Where the JWT and the key set come from:
 //   * With TESSERA_BENCH_BASE_URL, TESSERA_BENCH_PROJECT_ID, TESSERA_BENCH_SECRET and
@@ -34,11 +48,13 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,6 +64,7 @@
 
 #include "bench/recording_reporter.h"
 #include "common/base64.h"
+#include "feed_server.h"
 #include "tessera/client/client.h"
 #include "tessera/token/key_set.h"
 #include "tessera/token/keys.h"
@@ -132,6 +149,20 @@ struct Fixture {
   EVP_PKEY* pkey = nullptr;
   std::unique_ptr<client::Client> uncached;  // verified_cache_capacity 0
   std::unique_ptr<client::Client> cached;    // default capacity
+  std::string jwks_json;                     // The key set, for the feed benchmarks' clients.
+  client::ClientOptions options;             // Of `cached`.
+};
+
+// The entry counts the feed benchmarks run with.
+constexpr int kFeedSizes[] = {0, 5000, 150000};
+
+// A feed holding `entries` revoked sessions and the clients that follow it (key set in memory).
+struct FeedFixture {
+  std::unique_ptr<client::testing::FeedServer> server;
+  std::unique_ptr<client::Client> uncached;      // Feed on, verified-JWT cache off.
+  std::unique_ptr<client::Client> cached;        // Feed on.
+  std::unique_ptr<client::Client> uncached_off;  // Feed off, same key-set source: the baselines.
+  std::unique_ptr<client::Client> cached_off;
 };
 
 const Fixture& TheFixture() {
@@ -163,6 +194,8 @@ const Fixture& TheFixture() {
       f->jwt = Must(MintSessionJwt(*key, RealisticClaims(now), now), "mint");
       f->source = "minted in-process (core library), JWKS served from memory";
     }
+    o.revocation_feed = false;  // These measure local verification without the feed.
+    f->options = o;
     client::ClientOptions uncached = o;
     uncached.verified_cache_capacity = 0;
     f->uncached = Must(client::Client::Create(uncached), "client");
@@ -170,6 +203,7 @@ const Fixture& TheFixture() {
 
     // The baseline's key: the one the JWKS publishes under the JWT's kid.
     const std::string jwks_json = Must(f->uncached->Sessions().GetJwks(), "GET JWKS").json;
+    f->jwks_json = jwks_json;
     f->keys = Must(KeySet::FromJwks(jwks_json), "JWKS");
     const std::size_t dot1 = f->jwt.find('.');
     const std::size_t dot2 = f->jwt.rfind('.');
@@ -190,6 +224,52 @@ const Fixture& TheFixture() {
     return f;
   }();
   return *fixture;
+}
+
+const FeedFixture& TheFeedFixture(int entries) {
+  static std::mutex mu;
+  static std::map<int, FeedFixture*> fixtures;
+  std::lock_guard lock(mu);
+  FeedFixture*& slot = fixtures[entries];
+  if (slot != nullptr) return *slot;
+  const Fixture& f = TheFixture();
+  auto* ff = new FeedFixture;
+  ff->server = std::make_unique<client::testing::FeedServer>(
+      client::testing::FeedServer::Options{std::chrono::milliseconds(250)});
+  if (!ff->server->ok()) Die("cannot start the fake revocation feed");
+  const std::int64_t now = ToUnixSeconds(std::chrono::system_clock::now());
+  ff->server->AddSessions(static_cast<std::size_t>(entries), now, now + 3600);
+
+  client::ClientOptions o = f.options;
+  o.transport =
+      std::make_shared<InMemoryJwksTransport>("/v1/sessions/jwks/" + o.project_id, f.jwks_json);
+  o.base_url = ff->server->base_url();
+  o.revocation_staleness_bound = std::chrono::seconds(60);
+  client::ClientOptions uncached = o;
+  uncached.verified_cache_capacity = 0;
+  o.revocation_feed = true;
+  uncached.revocation_feed = true;
+  ff->cached = Must(client::Client::Create(o), "client");
+  ff->uncached = Must(client::Client::Create(uncached), "client");
+  o.revocation_feed = false;
+  uncached.revocation_feed = false;
+  ff->cached_off = Must(client::Client::Create(o), "client");
+  ff->uncached_off = Must(client::Client::Create(uncached), "client");
+  // Outside every timing: both feed clients hold the snapshot, every client the key set.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (const auto* c : {ff->cached.get(), ff->uncached.get()}) {
+    while (c->stats().revocation_snapshots == 0 ||
+           c->stats().revoked_sessions != static_cast<std::uint64_t>(entries)) {
+      if (std::chrono::steady_clock::now() > deadline) Die("no feed snapshot within 120 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  for (auto* c :
+       {ff->cached.get(), ff->uncached.get(), ff->cached_off.get(), ff->uncached_off.get()}) {
+    Must(c->Sessions().AuthenticateJwtLocal(f.jwt), "AuthenticateJwtLocal (feed fixture)");
+  }
+  slot = ff;
+  return *ff;
 }
 
 bool LocalVerify(const client::Client& c, const std::string& jwt) {
@@ -353,16 +433,82 @@ void BM_PairedScaling(benchmark::State& state) {
   }
 }
 
+// The feed's check: the client with the feed and the one without, in alternating phases of
+// equal length (which goes first alternates too), so both see the same machine state. Each side's
+// figure is the median of its phases, not their mean: on a shared machine a phase now and then
+// loses its core for milliseconds, and a median ignores those phases where a sum would not.
+void BM_PairedFeedOverhead(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  const Fixture& f = TheFixture();
+  const FeedFixture& ff = TheFeedFixture(static_cast<int>(state.range(0)));
+  const bool cached = state.range(1) != 0;
+  const client::Client& on = cached ? *ff.cached : *ff.uncached;
+  const client::Client& off = cached ? *ff.cached_off : *ff.uncached_off;
+  const int phase_ops = cached ? 256 : 4;  // ~30 µs and ~100 µs.
+  const auto run_phase = [&](const client::Client& c) {
+    bool ok = true;
+    for (int i = 0; i < phase_ops; ++i) ok = LocalVerify(c, f.jwt) && ok;
+    return ok;
+  };
+  std::vector<double> with, without;  // ns per operation, one per phase.
+  bool on_first = true;
+  for (auto _ : state) {
+    const Clock::time_point t0 = Clock::now();
+    const bool first_ok = run_phase(on_first ? on : off);
+    const Clock::time_point t1 = Clock::now();
+    const bool second_ok = run_phase(on_first ? off : on);
+    const Clock::time_point t2 = Clock::now();
+    if (!first_ok || !second_ok) {
+      state.SkipWithError("verification failed (feed stale? JWT expired?)");
+      break;
+    }
+    const double first = std::chrono::duration<double, std::nano>(t1 - t0).count() / phase_ops;
+    const double second = std::chrono::duration<double, std::nano>(t2 - t1).count() / phase_ops;
+    with.push_back(on_first ? first : second);
+    without.push_back(on_first ? second : first);
+    on_first = !on_first;
+  }
+  const auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  if (!with.empty()) {
+    const double with_ns = median(with);
+    const double without_ns = median(without);
+    state.counters["feed_ns"] = with_ns;
+    state.counters["no_feed_ns"] = without_ns;
+    state.counters["overhead"] = with_ns / without_ns - 1;
+  }
+}
+
+void BM_FeedVerifiedCacheHit(benchmark::State& state) {
+  const Fixture& f = TheFixture();
+  const FeedFixture& ff = TheFeedFixture(kFeedSizes[2]);
+  for (auto _ : state) {
+    if (!LocalVerify(*ff.cached, f.jwt)) {
+      state.SkipWithError("AuthenticateJwtLocal failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // Wall-clock time everywhere, so items_per_second is throughput (summed over threads).
 BENCHMARK(BM_LocalVerifyNoCache)->UseRealTime()->Threads(1)->Threads(2);
 BENCHMARK(BM_BareOpensslVerify)->UseRealTime()->Threads(1)->Threads(2);
 BENCHMARK(BM_PairedLocalVsBare)->UseRealTime();
 BENCHMARK(BM_VerifiedCacheHit)->UseRealTime()->Threads(1)->Threads(2);
 BENCHMARK(BM_PairedScaling)->UseRealTime();
+BENCHMARK(BM_FeedVerifiedCacheHit)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_PairedFeedOverhead)
+    ->UseRealTime()
+    ->ArgNames({"entries", "cached"})
+    ->ArgsProduct({{kFeedSizes[0], kFeedSizes[1], kFeedSizes[2]}, {0, 1}});
 
-constexpr double kRatioTarget = 0.85;      // local / bare verification rate
-constexpr double kCacheHitTargetNs = 300;  // per verified-cache hit
-constexpr double kScalingTarget = 1.8;     // 2-thread / 1-thread throughput
+constexpr double kRatioTarget = 0.85;         // local / bare verification rate
+constexpr double kCacheHitTargetNs = 300;     // per verified-cache hit
+constexpr double kScalingTarget = 1.8;        // 2-thread / 1-thread throughput
+constexpr double kFeedOverheadTarget = 0.05;  // What the revocation check may add.
 
 const char* Verdict(bool met) { return met ? "met" : "MISSED"; }
 
@@ -436,6 +582,12 @@ int main(int argc, char** argv) {
                 *bare2 / *bare1);
   }
   if (hit1 && hit2) std::printf("      2-thread scaling, cache hit: %.3f\n", *hit2 / *hit1);
+  const auto feed_hit1 = rate("BM_FeedVerifiedCacheHit", 1);
+  const auto feed_hit2 = rate("BM_FeedVerifiedCacheHit", 2);
+  if (feed_hit1 && feed_hit2) {
+    std::printf("      2-thread scaling, cache hit with the feed (150 000 entries): %.3f\n",
+                *feed_hit2 / *feed_hit1);
+  }
   // Throughput can only double if the second core is free; CPU time per operation shows whether
   // the SDK itself makes two threads slower (contention) regardless of what else runs.
   const auto local_cpu1 = cpu_ns("BM_LocalVerifyNoCache", 1);
@@ -448,6 +600,32 @@ int main(int argc, char** argv) {
         *local_cpu1, *local_cpu2, *bare_cpu1, *bare_cpu2);
   }
 
+  std::printf("  (f) revocation feed check, overhead on local verification (target <= %.0f%%):\n",
+              kFeedOverheadTarget * 100);
+  for (const int entries : kFeedSizes) {
+    for (const int cached : {0, 1}) {
+      const std::string name = "BM_PairedFeedOverhead/entries:" + std::to_string(entries) +
+                               "/cached:" + std::to_string(cached) + "/real_time";
+      const auto overhead = reporter.Median(name, "overhead");
+      if (!overhead) continue;
+      std::printf("      %6d entries, %-22s %8.1f ns -> %8.1f ns: %+6.2f%% (%s)\n", entries,
+                  cached ? "verified-cache hit:" : "verified cache off:",
+                  reporter.Median(name, "no_feed_ns").value_or(0),
+                  reporter.Median(name, "feed_ns").value_or(0), *overhead * 100,
+                  Verdict(*overhead <= kFeedOverheadTarget));
+      const std::string key =
+          "feed_overhead_" + std::to_string(entries) + (cached ? "_hit" : "_nocache");
+      PrintResult(key.c_str(), overhead);
+      PrintResult((key + "_feed_ns").c_str(), reporter.Median(name, "feed_ns"));
+      PrintResult((key + "_no_feed_ns").c_str(), reporter.Median(name, "no_feed_ns"));
+    }
+  }
+
+  PrintResult("feed_hit_ops_per_s", feed_hit1);
+  PrintResult("feed_hit_ops_per_s_2t", feed_hit2);
+  PrintResult("feed_hit_scaling", feed_hit1 && feed_hit2
+                                      ? std::optional<double>(*feed_hit2 / *feed_hit1)
+                                      : std::nullopt);
   PrintResult("local_ops_per_s", local1);
   PrintResult("local_ns_per_op", ns("BM_LocalVerifyNoCache", 1));
   PrintResult("bare_ops_per_s", bare1);

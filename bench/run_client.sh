@@ -10,7 +10,8 @@
 #      sessions.authenticateJwtLocal) on that JWT;
 #   4. runs tessera_client_bench on the same JWT (the SDK fetches the server's JWKS once, before
 #      timing): AuthenticateJwtLocal with the verified cache off vs bare OpenSSL, the cache hit,
-#      1 vs 2 threads; eight repetitions randomly interleaved, medians reported;
+#      1 vs 2 threads, and what the revocation feed's check adds with 0, 5 000 and 150 000 live
+#      entries; eight repetitions randomly interleaved, medians reported;
 #   5. prints a Markdown table, with the machine and its load before and after.
 #
 # The server is stopped on exit, whatever happens. docs/benchmarks.md records the figures.
@@ -112,5 +113,17 @@ echo "| (b) on 2 threads (total), for reference | $(fmt %.0f "$bare2") | | scali
 echo "| CPU time per op, 1 → 2 threads: (a) | | $(fmt %.0f "$(get local_cpu_ns_1t)") → $(fmt %.0f "$(get local_cpu_ns_2t)") | | |"
 echo "| CPU time per op, 1 → 2 threads: (b) | | $(fmt %.0f "$(get bare_cpu_ns_1t)") → $(fmt %.0f "$(get bare_cpu_ns_2t)") | | |"
 echo "| (e) Node \`stytch\` $(get node_stytch_version) \`authenticateJwtLocal\` ($(get node_version)) | $(fmt %.0f "$node_ops") | $(fmt %.0f "$(calc 'v[0]*1000' "$node_us")") ($(fmt %.1f "$node_us") µs) | $(fmt %.3f "$node_ratio") | |"
+echo
+echo "| Revocation feed check (BM_PairedFeedOverhead) | without the feed, ns/op | with it, ns/op | overhead | target |"
+echo "|---|---:|---:|---:|---|"
+for entries in 0 5000 150000; do
+  for path in nocache hit; do
+    label="verified cache off"; [ "$path" = hit ] && label="verified-cache hit"
+    o=$(get "feed_overhead_${entries}_${path}")
+    pct=""; [ -n "$o" ] && pct=$(calc 'v[0]*100' "$o")
+    echo "| (f) $entries entries, $label | $(fmt %.1f "$(get "feed_overhead_${entries}_${path}_no_feed_ns")") | $(fmt %.1f "$(get "feed_overhead_${entries}_${path}_feed_ns")") | $(fmt %+.2f%% "$pct") | ≤ 5% |"
+  done
+done
+echo "| (f) verified-cache hit with the feed (150 000 entries), 1 → 2 threads (total) | $(fmt %.0f "$(get feed_hit_ops_per_s)") → $(fmt %.0f "$(get feed_hit_ops_per_s_2t)") ops/s | | scaling $(fmt %.3f "$(get feed_hit_scaling)") (without the feed: $(fmt %.3f "$(calc 'v[1]/v[0]' "$hit_ops" "$(get hit_ops_per_s_2t)")")) | |"
 echo
 echo "load: $load_before before, $load_after after"

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "client/jwks_cache.h"
+#include "client/revocation_feed.h"
 #include "client/verified_cache.h"
 #include "common/base64.h"
 #include "common/json.h"
@@ -23,6 +24,8 @@ namespace json = boost::json;
 constexpr std::size_t kMaxResponseDepth = 64;
 // Past a JWT's whole life (5 min), a tolerance no longer covers clocks but extends expiry.
 constexpr std::chrono::seconds kMaxClockTolerance{300};
+// The revocation feed's frames other than the snapshot.
+constexpr std::size_t kMaxFeedFrameBytes = std::size_t{1} << 20;
 
 Error ArgumentError(std::string message) {
   return Error{ErrorKind::kInvalidArgument, 0, "invalid_argument", std::move(message), ""};
@@ -183,12 +186,32 @@ class Client::Impl {
         base_url_(options_.base_url),
         authorization_("Basic " +
                        Base64Encode(AsBytes(options_.project_id + ":" + options_.secret))),
+        // Coarse by default: it is read on every local verification, and a precise read costs
+        // tens of nanoseconds in a VM; the feed takes its resolution off the bound.
+        steady_clock_(options_.steady_clock
+                          ? options_.steady_clock
+                          : std::shared_ptr<const MonotonicClock>(&CoarseSteadyClock(),
+                                                                  [](const MonotonicClock*) {})),
         jwks_([this] { return FetchJwksText(); }, *clock_, options_.jwks_refresh_interval,
               options_.jwks_min_refetch_interval),
         verified_(options_.verified_cache_capacity) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
     // The client's tolerance is built in, so that the usual call copies no options.
     verify_options_ = SessionJwtOptions(options_.project_id, {base_url_}, options_.clock_tolerance);
+    if (options_.revocation_feed) {
+      RevocationFeedOptions f;
+      f.url = base_url_ + "/v1/sessions/revocations";
+      f.authorization = authorization_;
+      f.staleness_bound = options_.revocation_staleness_bound;
+      f.heartbeat_timeout = options_.revocation_heartbeat_timeout;
+      f.connect_timeout = options_.connect_timeout;
+      f.max_backoff = options_.revocation_reconnect_max_backoff;
+      f.clock_tolerance = options_.clock_tolerance;
+      f.max_frame_bytes = kMaxFeedFrameBytes;
+      f.max_snapshot_bytes = options_.revocation_max_snapshot_bytes;
+      feed_ = std::make_unique<RevocationFeed>(std::move(f), *clock_, *steady_clock_);
+      feed_->Start();
+    }
   }
 
   // One API call: JSON in, JSON object out, errors typed.
@@ -265,6 +288,40 @@ class Client::Impl {
     return Error{ErrorKind::kJwtInvalid, 0, std::move(type), std::move(message), ""};
   }
 
+  // The revocation feed's verdict on a JWT that passed every other check; nullopt to accept.
+  std::optional<Error> CheckRevocation(const Session& session, std::uint64_t session_hash,
+                                       std::uint64_t user_hash, std::int64_t iat, std::int64_t exp,
+                                       TimePoint now) {
+    const RevocationVerdict verdict =
+        feed_->Check({session.session_id, session_hash, session.user_id, user_hash}, iat, exp,
+                     ToUnixSeconds(now));
+    const auto revoked = [this](std::string message) {
+      revocation_refusals_.fetch_add(1, std::memory_order_relaxed);
+      return Error{ErrorKind::kSessionRevoked, 0, "session_revoked", std::move(message), ""};
+    };
+    const auto stale = [this](std::string message) {
+      feed_stale_refusals_.fetch_add(1, std::memory_order_relaxed);
+      return Error{ErrorKind::kFeedStale, 0, "feed_stale", std::move(message), ""};
+    };
+    switch (verdict) {
+      case RevocationVerdict::kAccept:
+        return std::nullopt;
+      case RevocationVerdict::kSessionRevoked:
+        return revoked("the session was revoked");
+      case RevocationVerdict::kUserRevoked:
+        return revoked("the user's sessions up to this JWT's issue time were revoked");
+      case RevocationVerdict::kNoSnapshot:
+        return stale("the revocation feed has not delivered its snapshot yet");
+      case RevocationVerdict::kStale:
+        return stale("the revocation feed is older than its staleness bound");
+      case RevocationVerdict::kBeyondTolerance:
+        return stale(
+            "the JWT is past its expiry by more than the client's clock tolerance: the "
+            "revocation feed no longer vouches for it");
+    }
+    return stale("unknown revocation verdict");
+  }
+
   Outcome<std::shared_ptr<const Session>> VerifyLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
       std::optional<std::chrono::seconds> call_tolerance) {
@@ -288,6 +345,12 @@ class Client::Impl {
         auto times = CheckTimes(hit->issued_at, hit->not_before, hit->expires_at, max_token_age,
                                 tolerance, now);
         if (!times.ok()) return times.error();
+        if (feed_) {
+          if (auto refused = CheckRevocation(*hit->session, hit->session_hash, hit->user_hash,
+                                             hit->issued_at, hit->expires_at, now)) {
+            return *std::move(refused);
+          }
+        }
         verified_cache_hits_.Add();
         return std::move(hit->session);
       }
@@ -319,6 +382,11 @@ class Client::Impl {
     auto claims = SessionClaimsFromJwt(*verified);
     if (!claims.ok()) return JwtError("jwt_invalid", claims.status().message());
     auto session = std::make_shared<const Session>(SessionFromClaims(*claims));
+    std::uint64_t session_hash = 0, user_hash = 0;
+    if (feed_) {
+      session_hash = feed_->hasher()(session->session_id);
+      user_hash = feed_->hasher()(session->user_id);
+    }
     auto times = CheckTimes(verified->issued_at, verified->not_before, verified->expires_at,
                             max_token_age, tolerance, now);
     if (verified_.enabled()) {  // Cached even when too old for *this* caller's limit.
@@ -330,9 +398,17 @@ class Client::Impl {
       entry->not_before = verified->not_before;
       entry->expires_at = verified->expires_at;
       entry->session = session;
+      entry->session_hash = session_hash;
+      entry->user_hash = user_hash;
       verified_.Insert(std::move(entry));
     }
     if (!times.ok()) return times.error();
+    if (feed_) {
+      if (auto refused = CheckRevocation(*session, session_hash, user_hash, verified->issued_at,
+                                         verified->expires_at, now)) {
+        return *std::move(refused);
+      }
+    }
     local_misses_.Add();
     return session;
   }
@@ -342,6 +418,7 @@ class Client::Impl {
   std::shared_ptr<Transport> transport_;
   std::string base_url_;
   std::string authorization_;
+  std::shared_ptr<const MonotonicClock> steady_clock_;
   JwtVerifyOptions verify_options_;
   JwksCache jwks_;
   VerifiedCache verified_;
@@ -349,6 +426,10 @@ class Client::Impl {
   StripedCounter local_misses_;
   StripedCounter verified_cache_hits_;
   std::atomic<std::uint64_t> api_fallbacks_{0};
+  std::atomic<std::uint64_t> revocation_refusals_{0};
+  std::atomic<std::uint64_t> feed_stale_refusals_{0};
+  // Last, so that it is destroyed first: its thread stops before anything it uses goes away.
+  std::unique_ptr<RevocationFeed> feed_;
 };
 
 // --- Client
@@ -371,6 +452,21 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
       options.clock_tolerance > kMaxClockTolerance) {
     return ArgumentError("clock_tolerance must be between 0 and 300 s");
   }
+  const auto within = [](std::chrono::milliseconds v, std::chrono::milliseconds lo,
+                         std::chrono::milliseconds hi) { return v >= lo && v <= hi; };
+  using std::chrono::milliseconds;
+  if (!within(options.revocation_staleness_bound, milliseconds(100), milliseconds(60'000))) {
+    return ArgumentError("revocation_staleness_bound must be between 100 ms and 60 s");
+  }
+  if (!within(options.revocation_heartbeat_timeout, milliseconds(100), milliseconds(600'000))) {
+    return ArgumentError("revocation_heartbeat_timeout must be between 100 ms and 10 min");
+  }
+  if (!within(options.revocation_reconnect_max_backoff, milliseconds(100), milliseconds(600'000))) {
+    return ArgumentError("revocation_reconnect_max_backoff must be between 100 ms and 10 min");
+  }
+  if (options.revocation_max_snapshot_bytes < kMaxFeedFrameBytes) {
+    return ArgumentError("revocation_max_snapshot_bytes must be at least 1 MiB");
+  }
   return std::unique_ptr<Client>(new Client(std::make_unique<Impl>(std::move(options))));
 }
 
@@ -386,6 +482,19 @@ ClientStats Client::stats() const {
   s.verified_cache_hits = impl_->verified_cache_hits_.Load();
   s.local_verifications = impl_->local_misses_.Load() + s.verified_cache_hits;
   s.api_fallbacks = impl_->api_fallbacks_.load();
+  s.revocation_refusals = impl_->revocation_refusals_.load();
+  s.feed_stale_refusals = impl_->feed_stale_refusals_.load();
+  if (impl_->feed_) {
+    RevocationFeedStats f = impl_->feed_->stats();
+    s.revocation_feed_connections = f.connections;
+    s.revocation_feed_failures = f.failures;
+    s.revocation_snapshots = f.snapshots;
+    s.revocation_frames = f.frames;
+    s.revocation_sequence = f.sequence;
+    s.revoked_sessions = f.sessions;
+    s.revoked_users = f.users;
+    s.revocation_feed_last_error = std::move(f.last_error);
+  }
   return s;
 }
 

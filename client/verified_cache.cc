@@ -66,7 +66,13 @@ std::optional<VerifiedHit> VerifiedCache::Find(std::string_view token,
   const auto it = shard.entries.find(h);
   if (it == shard.entries.end() || it->second->token != token) return std::nullopt;
   const VerifiedJwtEntry& e = *it->second;
-  VerifiedHit hit{e.session, e.issued_at, e.not_before, e.expires_at, std::nullopt};
+  VerifiedHit hit;
+  hit.session = e.session;
+  hit.issued_at = e.issued_at;
+  hit.not_before = e.not_before;
+  hit.expires_at = e.expires_at;
+  hit.session_hash = e.session_hash;
+  hit.user_hash = e.user_hash;
   if (e.jwks_generation != jwks_generation) hit.kid_to_check = e.kid;
   return hit;
 }

@@ -27,6 +27,10 @@ struct VerifiedJwtEntry {
   std::int64_t not_before = 0;
   std::int64_t expires_at = 0;
   std::shared_ptr<const Session> session;
+  // The revocation feed's hashes of session->session_id and session->user_id (0 when the feed is
+  // off), so that a hit's revocation check hashes nothing.
+  std::uint64_t session_hash = 0;
+  std::uint64_t user_hash = 0;
 };
 
 // What a hit needs, copied out under the shard's lock (so a hit touches no reference count but
@@ -36,6 +40,8 @@ struct VerifiedHit {
   std::int64_t issued_at = 0;
   std::int64_t not_before = 0;
   std::int64_t expires_at = 0;
+  std::uint64_t session_hash = 0;
+  std::uint64_t user_hash = 0;
   // Set only when the entry was verified against another key-set generation than the caller's:
   // then the caller must check that this kid is still published.
   std::optional<std::string> kid_to_check;

@@ -4,12 +4,15 @@
 // (find_package(Tessera) -> Tessera::client):
 //   - a session JWT (`Authorization: Bearer <jwt>` or the `stytch_session_jwt` cookie) goes to
 //     Sessions().AuthenticateJwt, which verifies it locally against the cached JWKS when it can and
-//     asks the API otherwise;
+//     asks the API otherwise. The SDK follows Tessera's revocation feed, so a JWT of a revoked
+//     session is refused locally too, and every JWT goes to the API while the feed cannot vouch
+//     for it (--no-revocation-feed turns the feed off: then a revoked session's JWT verifies
+//     locally until it expires);
 //   - a session token (the `stytch_session` cookie) can only be checked by the API:
 //     Sessions().Authenticate.
 //
 //   protected_api --listen 127.0.0.1:8081 --tessera-url http://127.0.0.1:8080
-//                 --project-id project-test-... --secret secret-test-...
+//                 --project-id project-test-... --secret secret-test-... [--no-revocation-feed]
 //
 // The HTTP side is Boost.Beast, this example's own dependency (the SDK's headers need no Boost):
 // one coroutine per connection, a timeout before every read and write, header and body limits.
@@ -112,6 +115,7 @@ Reply FailureReply(const tc::Error& e) {
   switch (e.kind) {
     case tc::ErrorKind::kJwtInvalid:
     case tc::ErrorKind::kJwtTooOld:
+    case tc::ErrorKind::kSessionRevoked:
     case tc::ErrorKind::kInvalidArgument:
       return Unauthorized();
     case tc::ErrorKind::kApi:
@@ -129,6 +133,9 @@ Reply FailureReply(const tc::Error& e) {
     case tc::ErrorKind::kProtocol:
     case tc::ErrorKind::kResponseTooLarge:
     case tc::ErrorKind::kJwksUnavailable:
+    // Only local verification answers this, and AuthenticateJwt asks the API instead; were it to
+    // reach here, whether the session stands is unknown, not refused.
+    case tc::ErrorKind::kFeedStale:
       break;
   }
   std::cerr << "protected_api: cannot check a session (" << e.error_type << "): " << e.error_message
@@ -289,11 +296,15 @@ asio::awaitable<void> Listen(asio::io_context& ioc, tcp::acceptor& acceptor, tc:
 
 constexpr std::string_view kUsage =
     "usage: protected_api --listen HOST:PORT --tessera-url URL --project-id ID --secret SECRET\n"
+    "                     [--no-revocation-feed]\n"
     "  --listen       address to serve on; port 0 picks a free one (the bound address is\n"
     "                 printed on stderr as `listening on HOST:PORT`)\n"
     "  --tessera-url  the Tessera server, e.g. http://127.0.0.1:8080\n"
     "  --project-id   the project whose sessions are accepted\n"
-    "  --secret       that project's secret\n";
+    "  --secret       that project's secret\n"
+    "  --no-revocation-feed\n"
+    "                 do not follow Tessera's revocation feed: a revoked session's JWT then\n"
+    "                 keeps verifying locally until it expires (up to 5 minutes)\n";
 
 struct Options {
   std::string host;
@@ -307,6 +318,10 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
   std::string listen;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
+    if (flag == "--no-revocation-feed") {
+      options.client.revocation_feed = false;
+      continue;
+    }
     std::string* target = flag == "--listen"        ? &listen
                           : flag == "--tessera-url" ? &options.client.base_url
                           : flag == "--project-id"  ? &options.client.project_id

@@ -232,6 +232,7 @@ TEST(JwksFirstFetchTest, ConcurrentCallersShareOneFailedFetch) {
   o.base_url = "http://127.0.0.1:1";
   o.transport = transport;
   o.clock = clock;
+  o.revocation_feed = false;  // FEED OFF: nothing serves it; this is about the key set.
   auto created = Client::Create(o);
   ASSERT_OK(created);
   Client& client = **created;

@@ -26,6 +26,9 @@ ClientOptions OfflineOptions(const std::string& base_url) {
   o.project_id = "project-test-00000000-0000-0000-0000-000000000000";
   o.secret = "secret-test-unused";
   o.base_url = base_url;
+  // FEED OFF: these servers serve no revocation feed, and the calls under test are not about it
+  // (feed_test.cc has the feed's own failure and shutdown cases).
+  o.revocation_feed = false;
   return o;
 }
 

@@ -53,6 +53,20 @@ class FakeClock final : public Clock {
   std::atomic<TimePoint::rep> now_;
 };
 
+// A monotonic clock that moves only when the test says so (the revocation feed's freshness).
+class FakeMonotonicClock final : public MonotonicClock {
+ public:
+  MonotonicTime Now() const override { return MonotonicTime(MonotonicTime::duration(now_.load())); }
+  void Advance(std::chrono::nanoseconds d) {
+    now_.fetch_add(std::chrono::duration_cast<MonotonicTime::duration>(d).count());
+  }
+
+ private:
+  // An arbitrary start far from 0, as a real steady clock's would be.
+  std::atomic<MonotonicTime::rep> now_{
+      std::chrono::duration_cast<MonotonicTime::duration>(std::chrono::hours(1000)).count()};
+};
+
 // Sleeps into the next wall-clock second. The server's JWTs have second resolution: two minted
 // for the same session state in the same second are byte-identical, so a test that wants to see
 // a *new* JWT must let a second boundary pass.

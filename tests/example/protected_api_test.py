@@ -7,7 +7,8 @@
      compiled with g++ and those flags runs against a live server;
   4. the real `tessera serve` and the example run, and GET /me answers as the example promises for
      no credential, a bearer JWT, the JWT cookie, the token cookie, a tampered JWT, custom claims, a
-     revoked session, another path and another method;
+     revoked session (its token and its JWT), another path and another method; once following the
+     revocation feed (the default) and once with --no-revocation-feed;
   5. both servers exit 0 on SIGTERM (under ASan that also means no leak).
 
 Usage (ctest passes these; TESSERA_SANITIZE=ON in the environment when the build is sanitized):
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   options.base_url = argv[1];
   options.project_id = argv[2];
   options.secret = argv[3];
+  // One call and out: the revocation feed could not deliver its snapshot before it, so the JWT
+  // would always go to the API. A long-running service keeps the feed on.
+  options.revocation_feed = false;
   auto client = tessera::client::Client::Create(options);
   if (!client.ok()) return 3;
   auto result = (*client)->Sessions().AuthenticateJwt(argv[4]);
@@ -210,6 +214,36 @@ def expect_error(address, what, status, headers, method="GET", path="/me"):
     return body
 
 
+def serves_feed(address, project):
+    """Whether the server serves the revocation feed (GET /v1/sessions/revocations, long poll)."""
+    status, _, _ = http_request(address, "GET", "/v1/sessions/revocations?wait=0",
+                                basic_auth(project))
+    check(status in (200, 404), f"probing the revocation feed answered {status}")
+    return status == 200
+
+
+def wait_for_local(address, jwt):
+    """Until /me verifies `jwt` locally: the feed's first snapshot has arrived."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        status, _, body = http_request(address, "GET", "/me", {"Authorization": "Bearer " + jwt})
+        if status == 200 and body.get("verified_by") == "local":
+            return
+        time.sleep(0.05)
+    raise Failure("the example with the revocation feed never verified a JWT locally")
+
+
+def wait_for_refusal(address, what, headers):
+    """Until /me answers 401 (the revocation is in the feed, or the API refuses)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        status, _, _ = http_request(address, "GET", "/me", headers)
+        if status == 401:
+            return expect_error(address, what, 401, headers)
+        time.sleep(0.02)
+    raise Failure(f"{what}: never refused")
+
+
 def expect_me(address, what, headers, user_id, session_id, verified_by, claims):
     got, hdrs, body = http_request(address, "GET", "/me", headers)
     check(got == 200, f"{what}: expected 200, got {got} {body}")
@@ -284,13 +318,26 @@ def run_servers(args, tmp, example, smoke, libdir, services):
     api = (match.group(1), int(match.group(2)))
     base_url = f"http://{api[0]}:{api[1]}"
 
-    service = Service("protected_api",
-                      [example, "--listen", "127.0.0.1:0", "--tessera-url", base_url,
-                       "--project-id", project["project_id"], "--secret", project["secret"]],
+    # FEED: `tessera serve` does not serve the revocation feed yet (it is being built). With the
+    # feed on (the default), the example then sends every JWT to the API, as the SDK fails
+    # closed; once the server serves it, JWTs are verified locally again and a revoked session's
+    # JWT is refused at once. This test checks whichever the server under test does.
+    feed = serves_feed(api, project)
+    print(f"tessera serve {'serves' if feed else 'does not serve'} the revocation feed", flush=True)
+    jwt_verified_by = "local" if feed else "api"
+    example_args = ["--listen", "127.0.0.1:0", "--tessera-url", base_url,
+                    "--project-id", project["project_id"], "--secret", project["secret"]]
+    service = Service("protected_api", [example, *example_args],
                       os.path.join(tmp, "example.log"), child_env())
     services.append(service)
     match = service.wait_for(r"listening on ([0-9.]+):(\d+)")
     me = (match.group(1), int(match.group(2)))
+    no_feed = Service("protected_api --no-revocation-feed",
+                      [example, *example_args, "--no-revocation-feed"],
+                      os.path.join(tmp, "example-no-feed.log"), child_env())
+    services.append(no_feed)
+    match = no_feed.wait_for(r"listening on ([0-9.]+):(\d+)")
+    me_no_feed = (match.group(1), int(match.group(2)))
 
     step("a password user with a session")
     created = tessera_call(api, project, "/v1/passwords",
@@ -302,12 +349,16 @@ def run_servers(args, tmp, example, smoke, libdir, services):
     check(user_id and token and jwt and session_id, f"no session in {created}")
 
     step("GET /me")
+    if feed:
+        wait_for_local(me, jwt)
     expect_error(me, "no credential", 401, {})
     expect_error(me, "Authorization: Basic (not a bearer)", 401,
                  {"Authorization": "Basic dXNlcjpwYXNz"})
     expect_me(me, "bearer JWT", {"Authorization": "Bearer " + jwt}, user_id, session_id,
-              "local", {})
+              jwt_verified_by, {})
     expect_me(me, "JWT cookie", {"Cookie": "theme=dark; stytch_session_jwt=" + jwt}, user_id,
+              session_id, jwt_verified_by, {})
+    expect_me(me_no_feed, "bearer JWT, feed off", {"Authorization": "Bearer " + jwt}, user_id,
               session_id, "local", {})
     expect_me(me, "token cookie", {"Cookie": "stytch_session=" + token + "; theme=dark"},
               user_id, session_id, "api", {})
@@ -323,7 +374,7 @@ def run_servers(args, tmp, example, smoke, libdir, services):
                              {"session_token": token, "session_custom_claims": claims})
     expect_me(me, "bearer JWT with custom claims",
               {"Authorization": "Bearer " + refreshed["session_jwt"]}, user_id, session_id,
-              "local", claims)
+              jwt_verified_by, claims)
     expect_me(me, "token cookie with custom claims", {"Cookie": "stytch_session=" + token},
               user_id, session_id, "api", claims)
 
@@ -338,11 +389,17 @@ def run_servers(args, tmp, example, smoke, libdir, services):
     step("revoke")
     tessera_call(api, project, "/v1/sessions/revoke", {"session_token": token})
     expect_error(me, "revoked token cookie", 401, {"Cookie": "stytch_session=" + token})
-    # A JWT issued before the revocation still verifies locally until it expires (5 minutes):
-    # the trade-off local verification makes, which is why /me reports verified_by.
+    # Following the feed, a JWT issued before the revocation is refused too: locally once the
+    # revocation arrives (within about 100 ms), or by the API while the feed cannot vouch.
+    wait_for_refusal(me, "revoked session's bearer JWT", {"Authorization": "Bearer " + jwt})
+    expect_error(me, "revoked session's JWT cookie", 401, {"Cookie": "stytch_session_jwt=" + jwt})
+    # Without the feed, it still verifies locally until it expires (5 minutes): the trade-off
+    # plain local verification makes, which is why /me reports verified_by.
+    expect_me(me_no_feed, "revoked session's bearer JWT, feed off",
+              {"Authorization": "Bearer " + jwt}, user_id, session_id, "local", {})
 
     step("SIGTERM")
-    for s in (service, tessera):
+    for s in (service, no_feed, tessera):
         code = s.stop()
         check(code == 0, f"{s.name} exited {code} on SIGTERM:\n{s.log()}")
         print(f"ok: {s.name} exited 0", flush=True)

@@ -59,8 +59,39 @@ struct ClientOptions {
   // Verified JWTs remembered (a repeat costs a hash lookup, not a signature check). 0 disables.
   // Default: 10 000.
   std::size_t verified_cache_capacity = 10000;
-  // Injected for tests; default the system clock and a libcurl transport.
+
+  // --- The revocation feed (docs/revocation.md) ---
+  // Follow the server's revocation feed (GET /v1/sessions/revocations, a server-sent event
+  // stream) on a background thread, so that local verification refuses the JWTs of revoked
+  // sessions (kSessionRevoked) within about 100 ms of the revocation instead of for the rest of
+  // their five minutes. Fails closed: whenever the feed cannot vouch for a JWT (see
+  // revocation_staleness_bound), local verification answers kFeedStale and AuthenticateJwt asks
+  // the API. The stream is read by the SDK's own libcurl connection to base_url, not through
+  // `transport`. false: local verification trusts every validly signed JWT until it expires, and
+  // no thread is started. Default: true.
+  bool revocation_feed = true;
+  // How old the feed may be before local verification stops trusting it: the time since the last
+  // snapshot or heartbeat arrived (by `steady_clock`) plus the lag_ms the server reported in it.
+  // The server heartbeats every 250 ms by default, so a second allows a few lost beats. 100 ms to
+  // 60 s. Default: 1 s.
+  std::chrono::milliseconds revocation_staleness_bound{1000};
+  // A stream that brings no frame for this long (a dead connection, or a node that cannot reach
+  // its database and stopped heartbeating) is dropped and the SDK reconnects, perhaps to another
+  // node. Local verification has already failed closed by then if this exceeds the staleness
+  // bound. Keep it above the server's heartbeat interval (250 ms by default). 100 ms to 10 min.
+  // Default: 2 s.
+  std::chrono::milliseconds revocation_heartbeat_timeout{2000};
+  // Reconnection waits grow from 100 ms, doubling after each attempt that brings no frame, up to
+  // this; each wait is drawn between half and all of its step. 100 ms to 10 min. Default: 5 s.
+  std::chrono::milliseconds revocation_reconnect_max_backoff{5000};
+  // The largest snapshot frame accepted (every live entry, ~200 bytes each): a larger one is a
+  // protocol error and the SDK reconnects. Every other frame is limited to 1 MiB. At least 1 MiB.
+  // Default: 64 MiB (about 300 000 entries).
+  std::size_t revocation_max_snapshot_bytes = std::size_t{64} << 20;
+
+  // Injected for tests; default the system clock, the steady clock and a libcurl transport.
   std::shared_ptr<const Clock> clock;
+  std::shared_ptr<const MonotonicClock> steady_clock;
   std::shared_ptr<Transport> transport;
 };
 
@@ -187,16 +218,19 @@ class TESSERA_CLIENT_EXPORT Sessions {
   // typ "JWT", issuer "stytch.com/<project_id>" or the base URL, audience = the project, iat, nbf
   // and exp with `clock_tolerance` (default: ClientOptions::clock_tolerance). With
   // `max_token_age`, a JWT whose iat is that old or older fails with kJwtTooOld; 0 makes every
-  // JWT too old. Never calls the API (but may fetch the JWKS on first use or for an unknown kid,
-  // at most every jwks_min_refetch_interval).
+  // JWT too old. With the revocation feed on, a JWT that passes all that (a verified-JWT cache hit
+  // too) is refused with kSessionRevoked when the feed lists its session (or its user, up to its
+  // iat), and with kFeedStale whenever the feed cannot vouch for it. Never calls the API (but may
+  // fetch the JWKS on first use or for an unknown kid, at most every jwks_min_refetch_interval).
   // The session is shared with the verified-JWT cache (immutable), so a repeat costs no copy.
   Outcome<std::shared_ptr<const Session>> AuthenticateJwtLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
       std::optional<std::chrono::seconds> clock_tolerance = {});
 
   // Local verification first; on any local failure (expired, too old, unknown key, bad
-  // signature, no JWKS) the API decides (POST /v1/sessions/authenticate with the JWT). A
-  // max_token_age of 0 goes straight to the API. `verified_by` says which path answered.
+  // signature, no JWKS, revoked, feed stale) the API decides (POST /v1/sessions/authenticate with
+  // the JWT). A max_token_age of 0 goes straight to the API. `verified_by` says which path
+  // answered.
   Outcome<JwtAuthenticateResult> AuthenticateJwt(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
       std::optional<std::chrono::seconds> clock_tolerance = {});
@@ -237,12 +271,27 @@ struct ClientStats {
   std::uint64_t local_verifications = 0;  // JWTs accepted locally (cache hits included).
   std::uint64_t verified_cache_hits = 0;
   std::uint64_t api_fallbacks = 0;  // AuthenticateJwt calls answered by the API.
+
+  // The revocation feed (all 0 when it is off).
+  std::uint64_t revocation_refusals = 0;  // Local verifications refused with kSessionRevoked.
+  std::uint64_t feed_stale_refusals = 0;  // Local verifications refused with kFeedStale.
+  std::uint64_t revocation_feed_connections = 0;  // Streams that answered 200 text/event-stream.
+  std::uint64_t revocation_feed_failures = 0;     // Attempts and streams that ended in an error.
+  std::uint64_t revocation_snapshots = 0;         // Snapshots applied.
+  std::uint64_t revocation_frames = 0;    // Frames applied: snapshots, revokes and heartbeats.
+  std::uint64_t revocation_sequence = 0;  // The last log entry applied.
+  std::uint64_t revoked_sessions = 0;     // Entries held now.
+  std::uint64_t revoked_users = 0;
+  // Why the last connection attempt or stream ended ("the feed answered HTTP 401", "no frame for
+  // 2000 ms", ...); "" if none has. Never holds a secret or a token.
+  std::string revocation_feed_last_error;
 };
 
 class TESSERA_CLIENT_EXPORT Client {
  public:
-  // Checks the options (kInvalidArgument naming the bad one). Does no I/O: the JWKS is fetched on
-  // first local verification.
+  // Checks the options (kInvalidArgument naming the bad one). Does no I/O on the calling thread:
+  // the JWKS is fetched on first local verification, and with revocation_feed the feed's thread
+  // starts connecting at once. Destroying the Client stops that thread promptly.
   static Outcome<std::unique_ptr<Client>> Create(ClientOptions options);
   ~Client();
   Client(const Client&) = delete;

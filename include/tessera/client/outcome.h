@@ -21,11 +21,20 @@ enum class ErrorKind {
   // The answer's body was larger than allowed (max_response_bytes, 256 KiB for the key set): the
   // transfer was stopped at the limit.
   kResponseTooLarge,
+  // Local verification only (AuthenticateJwt then asks the API): the revocation feed lists the
+  // JWT's session as revoked, or its user with a not_before at or after the JWT's iat.
+  kSessionRevoked,
+  // Local verification only (AuthenticateJwt then asks the API): the revocation feed cannot vouch
+  // that the JWT is not revoked. No snapshot has arrived yet, or the last snapshot or heartbeat is
+  // older than revocation_staleness_bound (its lag_ms counted), or the stream was found to have
+  // missed entries, or the JWT is past its exp by more than ClientOptions::clock_tolerance (only a
+  // call's larger tolerance accepts it, and its revocation may have been forgotten).
+  kFeedStale,
 };
 
 // A failed call. For kApi the members mirror the server's error body; for other kinds
 // `error_type` is a short SDK code ("connection_failed", "response_too_large", "jwt_invalid",
-// "jwt_too_old", ...) and `status_code` is 0.
+// "jwt_too_old", "session_revoked", "feed_stale", ...) and `status_code` is 0.
 struct Error {
   ErrorKind kind = ErrorKind::kApi;
   int status_code = 0;
