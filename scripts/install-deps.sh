@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # test peers: the real database server, interop verifiers, load generation and its ceiling
   postgresql python3 python3-jwt python3-cryptography nodejs wrk nginx-light curl
+  # a node whose wall clock runs ahead, for the multi-node tests
+  faketime
 )
 
 missing=()

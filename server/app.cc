@@ -230,6 +230,11 @@ int Serve(ServeConfig config) {
                    [&] { return static_cast<double>(sessions.size()); });
   metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",
                    [&] { return static_cast<double>(touches.size()); });
+  metrics.AddGauge("tessera_caches_current",
+                   "1 while this node answers from its caches (its store vouches that every "
+                   "acknowledged change has reached them), 0 while it confirms every use with "
+                   "the database.",
+                   [&] { return store.caches_current() ? 1.0 : 0.0; });
 
   Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
                            metrics, SystemClock(), SystemRandom()});

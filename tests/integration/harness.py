@@ -319,6 +319,7 @@ class Server:
     def __init__(self, db, *extra_args, cheap_argon2=True, access_log="off"):
         self.db = db
         self.args = list(extra_args)
+        self.wrapper = []  # A command the server runs under (e.g. faketime), before the binary.
         if cheap_argon2:
             self.args += list(CHEAP_ARGON2)
         self.access_log = access_log
@@ -345,7 +346,7 @@ class Server:
         self._listening.clear()
         self.port = None
         self._stopping = False
-        cmd = [tessera_bin(), "serve", *self.db.args(), "--listen", "127.0.0.1:0",
+        cmd = [*self.wrapper, tessera_bin(), "serve", *self.db.args(), "--listen", "127.0.0.1:0",
                "--access-log", self.access_log, *self.args]
         self.proc = subprocess.Popen(cmd, env=child_env(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

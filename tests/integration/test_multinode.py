@@ -20,7 +20,7 @@ import shutil
 import unittest
 
 from harness import (Case, Client, PostgresDatabase, Server, create_project, database_kind,
-                     jwt_parts, rotate_keys, run_cli, unique_email, verify_jwt, ERROR_KEYS,
+                     jwt_parts, metric, rotate_keys, run_cli, unique_email, verify_jwt, ERROR_KEYS,
                      STRONG_PASSWORD)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -806,6 +806,112 @@ class OutageTest(MultiNodeCase):
                 self.assertNotIsInstance(outcome, str, f"{what}: {outcome}")
                 self.assertUnavailable(outcome)
                 self.assertLessEqual(seconds, OUTAGE_MAX_REQUEST_SECONDS)
+
+
+class LeaseTest(MultiNodeCase):
+    """Nodes answer authenticate from their caches while their lease vouches that every
+    acknowledged change reached them (docs/scaling.md); each failure of that machinery must leave
+    the guarantee intact: a revoke that returned is refused by every node's next request."""
+
+    def current(self, c):
+        return metric(c.metrics(), "tessera_caches_current") == 1.0
+
+    def stamp_reads(self, c):
+        return metric(c.metrics(), "tessera_store_operation_duration_seconds_count",
+                      operation="get_session_stamp")
+
+    def wait_current(self, cs):
+        for i, c in enumerate(cs):
+            self.poll(f"node {i} to hold its lease", lambda c=c: self.current(c), 10)
+
+    def revoke_and_check(self, cs, revoker, s, where):
+        self.assertSuccess(cs[revoker].revoke(session_token=s["session_token"]))
+        self.assertNotFoundEverywhere([(i, c) for i, c in enumerate(cs)], s, where)
+
+    def test_nodes_answer_from_their_caches_while_their_lease_holds(self):
+        cs = self.setup_cluster(n=2)
+        self.wait_current(cs)
+        s = self.signup(cs[0])
+        for c in cs:
+            self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+        before = self.stamp_reads(cs[1])
+        for _ in range(50):
+            self.assertSuccess(cs[1].authenticate(session_token=s["session_token"]))
+            self.assertSuccess(cs[1].authenticate(session_jwt=s["session_jwt"]))
+        self.assertEqual(self.stamp_reads(cs[1]), before, "the database was asked anyway")
+        self.revoke_and_check(cs, 0, s, "after serving from the cache")
+
+    def test_a_killed_listen_connection_loses_nothing(self):
+        cs = self.setup_cluster(n=2)
+        self.wait_current(cs)
+        email = self.signup(cs[0])["user"]["emails"][0]["email"]
+        for n in range(5):
+            killed = self.db.query(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND query LIKE 'LISTEN tessera_changes%'",
+                write=True)
+            self.assertGreaterEqual(int(killed[0][0]), 1 if n == 0 else 0, killed)
+            s = self.login(cs[0], email)
+            for c in cs:
+                self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+            self.revoke_and_check(cs, n % 2, s, f"round {n}, LISTEN connections killed")
+
+    def test_a_paused_node_is_waited_for_at_most_one_lease(self):
+        cs = self.setup_cluster(n=2)
+        self.wait_current(cs)
+        s = self.signup(cs[0])
+        for c in cs:  # Cached on both.
+            self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+        paused = self.nodes[1].proc.pid
+        os.kill(paused, signal.SIGSTOP)
+        resumed = False
+        try:
+            started = time.monotonic()
+            self.assertSuccess(cs[0].revoke(session_token=s["session_token"]))
+            waited = time.monotonic() - started
+            # It waited for the paused node's lease to lapse (2 s), and no longer.
+            self.assertLess(waited, 3.5, f"the revoke waited {waited:.2f} s")
+            os.kill(paused, signal.SIGCONT)
+            resumed = True
+        finally:
+            if not resumed:
+                os.kill(paused, signal.SIGCONT)
+        # The paused node's very next request: its lease lapsed while it was stopped, so it must
+        # not trust the cache that still holds the session.
+        self.assertNotFoundEverywhere([(1, cs[1]), (0, cs[0])], s, "after the pause")
+        # And it catches up and answers from its caches again.
+        self.wait_current(cs)
+        s2 = self.signup(cs[1])
+        self.revoke_and_check(cs, 1, s2, "after recovery")
+
+    def test_a_node_whose_clock_runs_ahead_loses_nothing(self):
+        # Leases are judged on each node's steady clock and the database's clock, never by
+        # comparing two machines' wall clocks: a node 3 s ahead (within the JWT skew that nodes
+        # tolerate) keeps every guarantee.
+        if shutil.which("faketime") is None:
+            self.skipTest("faketime is not installed (scripts/install-deps.sh installs it)")
+        self.db = self.new_database()
+        self.project = create_project(self.db)
+        nodes = [Server(self.db) for _ in range(2)]
+        nodes[1].wrapper = ["faketime", "-f", "+3s"]
+        os.environ.setdefault("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        for node in nodes:
+            self.addCleanup(node.cleanup)
+            node.start()
+        self.nodes = nodes
+        cs = []
+        for node in nodes:
+            c = node.client(self.project, keep_alive=True)
+            self.addCleanup(c.close)
+            cs.append(c)
+        self.wait_current(cs)
+        email = self.signup(cs[0])["user"]["emails"][0]["email"]
+        for n in range(6):
+            s = self.login(cs[n % 2], email)
+            for c in cs:  # Each node refreshes the other's JWT.
+                self.assertSuccess(c.authenticate(session_jwt=s["session_jwt"]))
+                self.assertSuccess(c.authenticate(session_token=s["session_token"]))
+            self.revoke_and_check(cs, (n + 1) % 2, s, f"round {n}, node 1 three seconds ahead")
 
 
 if __name__ == "__main__":
