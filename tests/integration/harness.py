@@ -319,7 +319,7 @@ class Server:
     def __init__(self, db, *extra_args, cheap_argon2=True, access_log="off"):
         self.db = db
         self.args = list(extra_args)
-        self.wrapper = []  # A command the server runs under (e.g. faketime), before the binary.
+        self.env = {}  # Variables added to the server's environment (e.g. a preloaded library).
         if cheap_argon2:
             self.args += list(CHEAP_ARGON2)
         self.access_log = access_log
@@ -346,9 +346,9 @@ class Server:
         self._listening.clear()
         self.port = None
         self._stopping = False
-        cmd = [*self.wrapper, tessera_bin(), "serve", *self.db.args(), "--listen", "127.0.0.1:0",
+        cmd = [tessera_bin(), "serve", *self.db.args(), "--listen", "127.0.0.1:0",
                "--access-log", self.access_log, *self.args]
-        self.proc = subprocess.Popen(cmd, env=child_env(), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env={**child_env(), **self.env}, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True)
         self._reader.start()
