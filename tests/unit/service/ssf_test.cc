@@ -69,7 +69,7 @@ TEST(Ssf, JtisNameOneEntryOfOneProject) {
   const std::string p(kPid);
   for (const std::string& bad :
        {std::string(), p, p + ".", p + ".0", p + ".042", p + ".-1", p + ".+1", p + ".1a", p + ". 1",
-        p + ".99999999999999999999", p + "x.1", "project-test-other.1", "x" + p + ".1",
+        p + ".99999999999999999999", p + "x.1", std::string("project-test-other.1"), "x" + p + ".1",
         p.substr(0, p.size() - 1) + ".1"}) {
     EXPECT_EQ(SsfSequenceOf(kPid, bad), std::nullopt) << bad;
   }
