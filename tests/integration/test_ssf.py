@@ -424,8 +424,11 @@ class SsfMultinodeTest(SsfCase):
     def test_nodes_share_the_stream_and_its_acknowledgements(self):
         db = self.new_database()
         project = create_project(db)
-        a = self.start_server(db, "--ssf-poll-wait-seconds", "20").client(project)
-        b = self.start_server(db, "--ssf-poll-wait-seconds", "20").client(project)
+        # One public URL, as behind a load balancer (each node here has a port of its own, so
+        # the Host header would name two issuers).
+        args = ("--ssf-poll-wait-seconds", "20", "--public-url", "https://tessera.test")
+        a = self.start_server(db, *args).client(project)
+        b = self.start_server(db, *args).client(project)
         stream = self.stream_of(a)
         (same,) = b.get(STREAMS).json
         self.assertEqual(same["stream_id"], stream["stream_id"])
