@@ -22,6 +22,7 @@ struct ApiRequest {
   std::string_view path;   // Without the query string, still percent-encoded.
   std::string_view query;  // After '?', without it; "" when absent.
   std::string_view authorization;
+  std::string_view host;  // The Host header; "" when absent (HTTP/1.0).
   std::string_view user_agent;
   std::string_view last_event_id;  // Server-sent events resume here; "" when absent.
   std::string_view remote_ip;

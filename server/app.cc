@@ -166,6 +166,9 @@ int Serve(ServeConfig config) {
                           std::to_string(feed_options.stale_after.count()) + " ms)"),
                 "invalid configuration");
   }
+  if (Status s = ValidateSsfOptions(config.ssf); !s.ok()) {
+    return Fail(s, "invalid configuration");
+  }
   auto hasher = PasswordHasher::Create(config.argon2);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
@@ -237,7 +240,7 @@ int Serve(ServeConfig config) {
                    [&] { return store.caches_current() ? 1.0 : 0.0; });
 
   Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
-                           metrics, SystemClock(), SystemRandom()});
+                           metrics, SystemClock(), SystemRandom(), config.ssf});
   HttpServer server(config.http, api, metrics, **access_log);
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status(), "cannot listen");

@@ -9,6 +9,7 @@
 #include "service/password_hasher.h"
 #include "service/revocation_feed.h"
 #include "service/service_context.h"
+#include "service/ssf.h"
 #include "tessera/store/open_store.h"
 
 namespace tessera::server {
@@ -23,6 +24,7 @@ struct ServeConfig {
   Argon2Params argon2;
   StoreOptions store;
   RevocationFeedOptions revocations;
+  SsfOptions ssf;
   // last_accessed_at touches are written at least this often. Default: 500 ms (the API promises
   // within 1 s).
   std::chrono::milliseconds touch_flush_interval{500};

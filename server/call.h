@@ -13,6 +13,7 @@
 #include "service/project_registry.h"
 #include "service/revocation_feed.h"
 #include "service/session_service.h"
+#include "service/ssf.h"
 #include "service/user_service.h"
 #include "tessera/result.h"
 
@@ -29,6 +30,7 @@ struct Services {
   Metrics& metrics;
   const Clock& clock;
   RandomSource& random;
+  const SsfOptions& ssf;  // The Shared Signals transmitter's settings (validated).
 };
 
 // One request being handled. Built by the dispatcher (server/api.cc) after routing and the

@@ -124,6 +124,12 @@ HttpError MapError(ErrorCode code) {
       return {429, "user_lock_limit_reached", ""};
     case E::kResetPassword:
       return {401, "reset_password", ""};
+    // Shared Signals streams (SSF 1.0 §8.1.1: 404 for an unknown stream id, 409 when a
+    // transmitter that allows one stream per receiver already has it).
+    case E::kSsfStreamNotFound:
+      return {404, "stream_not_found", ""};
+    case E::kSsfStreamExists:
+      return {409, "stream_already_exists", ""};
     // Keys (reachable from the CLI, never from bad API input).
     case E::kKeyNotFound:
       return {404, "key_not_found", ""};

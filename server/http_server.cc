@@ -492,6 +492,8 @@ class HttpServer::Impl {
       areq.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
       const auto auth = req[http::field::authorization];
       areq.authorization = std::string_view(auth.data(), auth.size());
+      const auto host = req[http::field::host];
+      areq.host = std::string_view(host.data(), host.size());
       const auto ua = req[http::field::user_agent];
       areq.user_agent = std::string_view(ua.data(), ua.size());
       const auto last_event_id = req["Last-Event-ID"];

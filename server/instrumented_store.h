@@ -90,6 +90,19 @@ class InstrumentedStore final : public ForwardingStore {
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override {
     TESSERA_TIMED("prune_revocations", ForwardingStore::PruneRevocations(cutoff));
   }
+  Result<SsfStream> CreateSsfStream(const SsfStream& s) override {
+    TESSERA_TIMED("create_ssf_stream", ForwardingStore::CreateSsfStream(s));
+  }
+  Result<std::optional<SsfStream>> GetSsfStream(std::string_view p) override {
+    TESSERA_TIMED("get_ssf_stream", ForwardingStore::GetSsfStream(p));
+  }
+  Status DeleteSsfStream(std::string_view p, std::string_view s) override {
+    TESSERA_TIMED("delete_ssf_stream", ForwardingStore::DeleteSsfStream(p, s));
+  }
+  Result<SsfStream> AckSsfEvents(std::string_view p, std::string_view s,
+                                 const std::vector<std::int64_t>& sequences) override {
+    TESSERA_TIMED("ack_ssf_events", ForwardingStore::AckSsfEvents(p, s, sequences));
+  }
   Result<FailureState> RecordPasswordFailure(std::string_view p, std::string_view u, TimePoint now,
                                              const LockPolicy& policy) override {
     TESSERA_TIMED("record_password_failure",

@@ -166,6 +166,12 @@ std::string Metrics::RenderPrometheus() const {
   out += "# HELP tessera_touches_written_total Session touches written by the flusher.\n";
   out += "# TYPE tessera_touches_written_total counter\n";
   out += "tessera_touches_written_total " + std::to_string(touches_written_.load()) + "\n";
+  out += "# HELP tessera_ssf_sets_sent_total Security Event Tokens sent in SSF poll answers.\n";
+  out += "# TYPE tessera_ssf_sets_sent_total counter\n";
+  out += "tessera_ssf_sets_sent_total " + std::to_string(ssf_sets_sent_.load()) + "\n";
+  out += "# HELP tessera_ssf_set_errors_total SETs that SSF receivers reported as invalid.\n";
+  out += "# TYPE tessera_ssf_set_errors_total counter\n";
+  out += "tessera_ssf_set_errors_total " + std::to_string(ssf_set_errors_.load()) + "\n";
   for (const auto& [name, g] : gauges_) {
     out += "# HELP " + name + " " + g.help + "\n# TYPE " + name + " gauge\n" + name + " ";
     AppendDouble(g.read(), out);

@@ -48,6 +48,10 @@ class Metrics {
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   void ConnectionRejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
   void TouchFlush(std::size_t touches, bool ok);
+  // Security Event Tokens put in SSF poll answers (re-sends of unacknowledged ones included), and
+  // those a receiver reported as invalid (setErrs).
+  void SsfSetsSent(std::size_t n) { ssf_sets_sent_.fetch_add(n, std::memory_order_relaxed); }
+  void SsfSetErrors(std::size_t n) { ssf_set_errors_.fetch_add(n, std::memory_order_relaxed); }
 
   // Gauges read at render time (cache sizes, queue lengths): name -> callback.
   void AddGauge(std::string name, std::string help, std::function<double()> read);
@@ -55,8 +59,8 @@ class Metrics {
   std::string RenderPrometheus() const;
 
  private:
-  static constexpr std::array<unsigned, 14> kStatuses = {200, 400, 401, 403, 404, 405, 409,
-                                                         413, 429, 431, 500, 503, 0,   0};
+  static constexpr std::array<unsigned, 16> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                         409, 413, 429, 431, 500, 503, 0,   0};
   static std::size_t StatusIndex(unsigned status);
 
   struct RouteCounters {
@@ -81,6 +85,8 @@ class Metrics {
   std::atomic<std::uint64_t> touch_flushes_{0};
   std::atomic<std::uint64_t> touch_flush_failures_{0};
   std::atomic<std::uint64_t> touches_written_{0};
+  std::atomic<std::uint64_t> ssf_sets_sent_{0};
+  std::atomic<std::uint64_t> ssf_set_errors_{0};
 };
 
 }  // namespace tessera::server

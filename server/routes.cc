@@ -26,6 +26,12 @@ constexpr RouteDef kRoutes[] = {
   {kGet,    "/v1/sessions/jwks/{project_id}",       kAnyone,         kWhenNeeded, h::SessionsJwks},
   {kGet,    "/v1/sessions/revocations",             kProjectSecret,  kWhenNeeded, h::SessionsRevocations},
 
+  {kGet,    "/.well-known/ssf-configuration/{project_id}", kAnyone,    kWhenNeeded, h::SsfConfiguration},
+  {kPost,   "/v1/ssf/streams",                      kProjectSecret,  kYes,        h::SsfStreamsCreate},
+  {kGet,    "/v1/ssf/streams",                      kProjectSecret,  kYes,        h::SsfStreamsGet},
+  {kDelete, "/v1/ssf/streams",                      kProjectSecret,  kYes,        h::SsfStreamsDelete},
+  {kPost,   "/v1/ssf/streams/{stream_id}/poll",     kProjectSecret,  kYes,        h::SsfPoll},
+
   {kPost,   "/v1/users",                            kProjectSecret,  kYes,        h::UsersCreate},
   {kPost,   "/v1/users/search",                     kProjectSecret,  kYes,        h::UsersSearch},
   {kGet,    "/v1/users/{user_id}",                  kProjectSecret,  kYes,        h::UsersGet},

@@ -184,6 +184,20 @@ int main(int argc, char** argv) {
                    "wake-up")
       ->envname("TESSERA_REVOCATION_POLL_MS")
       ->capture_default_str();
+  std::int64_t ssf_poll_wait = serve.ssf.poll_wait.count();
+  serve_cmd
+      ->add_option("--public-url", serve.ssf.public_url,
+                   "The origin receivers reach this server at (https://host[:port]); names each "
+                   "project's OpenID Shared Signals issuer, <public-url>/<project_id>. Default: "
+                   "https:// and the request's Host header (see docs/revocation.md)")
+      ->envname("TESSERA_PUBLIC_URL");
+  serve_cmd
+      ->add_option("--ssf-poll-wait-seconds", ssf_poll_wait,
+                   "How long a Shared Signals poll with returnImmediately false waits for an "
+                   "event before answering with none")
+      ->envname("TESSERA_SSF_POLL_WAIT_SECONDS")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{300}))
+      ->capture_default_str();
   serve_cmd
       ->add_option("--session-cache-size", serve.service.session_cache_capacity,
                    "Sessions kept in memory; 0 keeps none (every authenticate reads the database)")
@@ -299,6 +313,7 @@ int main(int argc, char** argv) {
     serve.service.max_refresh_age = Seconds(max_refresh_age);
     serve.revocations.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
     serve.revocations.poll_interval = std::chrono::milliseconds(revocation_poll_ms);
+    serve.ssf.poll_wait = Seconds(ssf_poll_wait);
     return server::Serve(std::move(serve));
   }
 

@@ -118,6 +118,10 @@ enum class ErrorCode {
   kUserLocked,        // Too many failed attempts; the user is locked for a while.
   kResetPassword,     // The password must be reset before it can be used again.
 
+  // --- Shared Signals (SSF) streams -------------------------------------------------------------
+  kSsfStreamNotFound,  // The project has no SSF event stream with this id.
+  kSsfStreamExists,    // The project already has its one SSF event stream.
+
   // --- Storage and internal ---------------------------------------------------------------------
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.
   kStoreConflict,     // A concurrent change won; the operation may be retried.

@@ -20,6 +20,13 @@ Result<ApiResponse> SessionsJwks(Call& call);
 // revocations.cc: the revocation feed.
 Result<ApiResponse> SessionsRevocations(Call& call);
 
+// ssf.cc: the OpenID Shared Signals transmitter (discovery, the stream, poll delivery).
+Result<ApiResponse> SsfConfiguration(Call& call);
+Result<ApiResponse> SsfStreamsCreate(Call& call);
+Result<ApiResponse> SsfStreamsGet(Call& call);
+Result<ApiResponse> SsfStreamsDelete(Call& call);
+Result<ApiResponse> SsfPoll(Call& call);
+
 // users.cc: /v1/users/*.
 Result<ApiResponse> UsersCreate(Call& call);
 Result<ApiResponse> UsersGet(Call& call);

@@ -49,10 +49,12 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kSessionNotFound:
     case ErrorCode::kUserNotFound:
     case ErrorCode::kEmailNotFound:
+    case ErrorCode::kSsfStreamNotFound:
       return C::kNotFound;
     case ErrorCode::kDuplicateEmail:
     case ErrorCode::kDuplicatePhoneNumber:
     case ErrorCode::kDuplicateExternalId:
+    case ErrorCode::kSsfStreamExists:
       return C::kAlreadyExists;
     case ErrorCode::kNoUserPassword:
     case ErrorCode::kTooManySecrets:
@@ -241,6 +243,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "user_lock_limit_reached";
     case ErrorCode::kResetPassword:
       return "reset_password";
+    case ErrorCode::kSsfStreamNotFound:
+      return "ssf_stream_not_found";
+    case ErrorCode::kSsfStreamExists:
+      return "ssf_stream_exists";
     case ErrorCode::kStoreUnavailable:
       return "store_unavailable";
     case ErrorCode::kStoreConflict:

@@ -108,6 +108,19 @@ class ForwardingStore : public SessionStore {
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override {
     return target_.PruneRevocations(cutoff);
   }
+  Result<SsfStream> CreateSsfStream(const SsfStream& stream) override {
+    return target_.CreateSsfStream(stream);
+  }
+  Result<std::optional<SsfStream>> GetSsfStream(std::string_view project_id) override {
+    return target_.GetSsfStream(project_id);
+  }
+  Status DeleteSsfStream(std::string_view project_id, std::string_view stream_id) override {
+    return target_.DeleteSsfStream(project_id, stream_id);
+  }
+  Result<SsfStream> AckSsfEvents(std::string_view project_id, std::string_view stream_id,
+                                 const std::vector<std::int64_t>& sequences) override {
+    return target_.AckSsfEvents(project_id, stream_id, sequences);
+  }
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     return target_.DeleteExpiredSessions(cutoff);
   }

@@ -1,5 +1,8 @@
 #include "store/records_json.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include "common/json.h"
 
 namespace tessera {
@@ -73,6 +76,35 @@ Result<std::vector<std::string>> RolesFromJson(std::string_view json) {
     if (!v.is_string()) return Corrupt("roles");
     out.emplace_back(v.get_string());
   }
+  return out;
+}
+
+std::string StringListToJson(const std::vector<std::string>& list) { return RolesToJson(list); }
+
+Result<std::vector<std::string>> StringListFromJson(std::string_view json, std::string_view what) {
+  auto parsed = ParseJson(json, kStoredDepth);
+  if (!parsed.ok() || !parsed->is_array()) return Corrupt(what);
+  std::vector<std::string> out;
+  for (const auto& v : parsed->get_array()) {
+    if (!v.is_string()) return Corrupt(what);
+    out.emplace_back(v.get_string());
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> SequenceListFromText(std::string_view text,
+                                                       std::string_view what) {
+  std::vector<std::int64_t> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || end != item.data() + item.size()) return Corrupt(what);
+    out.push_back(v);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
-#include "common/base64.h"
 #include "common/json.h"
 #include "common/time_format.h"
+#include "tessera/token/jws.h"
 
 namespace tessera {
 namespace {
@@ -139,24 +139,7 @@ Result<std::string> MintSessionJwt(const SigningKey& key, const SessionClaims& c
   }
   payload.push_back('}');
 
-  std::string header = "{\"alg\":\"";
-  header += AlgorithmName(key.alg());
-  header += "\",\"kid\":";
-  AppendJsonString(key.kid(), header);
-  header += ",\"typ\":\"JWT\"}";
-
-  std::string jwt;
-  jwt.reserve(Base64UrlEncodedSize(header.size()) + Base64UrlEncodedSize(payload.size()) + 350);
-  Base64UrlEncodeAppend(AsBytes(header), jwt);
-  jwt.push_back('.');
-  Base64UrlEncodeAppend(AsBytes(payload), jwt);
-  TESSERA_ASSIGN_OR_RETURN(std::string sig, key.Sign(jwt));
-  jwt.push_back('.');
-  Base64UrlEncodeAppend(AsBytes(sig), jwt);
-  if (jwt.size() > kMaxJwtBytes) {
-    return Error(ErrorCode::kInputTooLarge, "the session JWT would exceed 16 KiB");
-  }
-  return jwt;
+  return SignCompactJws(key, "JWT", payload);
 }
 
 Result<SessionClaims> SessionClaimsFromJwt(const VerifiedJwt& jwt) {

@@ -7,6 +7,8 @@
 //   * UserStore (tessera/store/user_store.h): users, their emails and phones, user search.
 //   * SessionRecordStore (tessera/store/session_record_store.h): sessions, touches, the
 //     revocation stream, expiry.
+//   * SsfStreamStore (tessera/store/ssf_stream_store.h): Shared Signals event streams and their
+//     acknowledgements.
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -38,6 +40,7 @@
 #include "tessera/store/project_store.h"
 #include "tessera/store/revocation_store.h"
 #include "tessera/store/session_record_store.h"
+#include "tessera/store/ssf_stream_store.h"
 #include "tessera/store/user_store.h"
 
 namespace tessera {
@@ -61,7 +64,8 @@ class SessionStore : public ProjectStore,
                      public UserStore,
                      public LockoutStore,
                      public SessionRecordStore,
-                     public RevocationLogStore {
+                     public RevocationLogStore,
+                     public SsfStreamStore {
  public:
   ~SessionStore() override = default;
 

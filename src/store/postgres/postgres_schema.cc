@@ -207,6 +207,24 @@ CREATE TABLE node_leases (
   applied BIGINT NOT NULL
 );
 )sql",
+    // 7: Shared Signals (SSF) event streams, at most one per project, and the entries of the
+    // project's revocation log their receivers acknowledged out of order
+    // (tessera/store/ssf_stream_store.h). SQLite migration 7.
+    R"sql(
+CREATE TABLE ssf_streams (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  stream_id TEXT NOT NULL UNIQUE,
+  description TEXT,
+  events_requested TEXT,
+  created_at BIGINT NOT NULL,
+  acked_through BIGINT NOT NULL
+);
+CREATE TABLE ssf_acks (
+  stream_id TEXT NOT NULL REFERENCES ssf_streams(stream_id) ON DELETE CASCADE,
+  sequence BIGINT NOT NULL,
+  PRIMARY KEY (stream_id, sequence)
+);
+)sql",
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   postgres_sessions.cc  sessions, touches, revocations, expiry
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
 //   postgres_revocations.cc  the per-project revocation log
+//   postgres_ssf.cc       Shared Signals streams and their acknowledgements
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -114,6 +115,13 @@ class PostgresStore final : public SessionStore {
   Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
                                           int limit) override;
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override;
+
+  // --- Shared Signals streams (postgres_ssf.cc) -----------------------------------------------
+  Result<SsfStream> CreateSsfStream(const SsfStream& stream) override;
+  Result<std::optional<SsfStream>> GetSsfStream(std::string_view project_id) override;
+  Status DeleteSsfStream(std::string_view project_id, std::string_view stream_id) override;
+  Result<SsfStream> AckSsfEvents(std::string_view project_id, std::string_view stream_id,
+                                 const std::vector<std::int64_t>& sequences) override;
 
  private:
   template <typename F>

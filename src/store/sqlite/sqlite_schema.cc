@@ -185,6 +185,24 @@ UPDATE project_secrets SET secret_id =
   substr(secret_id, 18, 3) || '-' || substr(secret_id, 21, 12);
 ALTER TABLE projects DROP COLUMN secret_digest;
 )sql",
+    // 7: Shared Signals (SSF) event streams, at most one per project, and the entries of the
+    // project's revocation log their receivers acknowledged out of order
+    // (tessera/store/ssf_stream_store.h).
+    R"sql(
+CREATE TABLE ssf_streams (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  stream_id TEXT NOT NULL UNIQUE,
+  description TEXT,
+  events_requested TEXT,
+  created_at INTEGER NOT NULL,
+  acked_through INTEGER NOT NULL
+);
+CREATE TABLE ssf_acks (
+  stream_id TEXT NOT NULL REFERENCES ssf_streams(stream_id) ON DELETE CASCADE,
+  sequence INTEGER NOT NULL,
+  PRIMARY KEY (stream_id, sequence)
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

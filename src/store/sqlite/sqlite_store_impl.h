@@ -6,6 +6,7 @@
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
 //   sqlite_lockout.cc   failed password attempts of users and of unknown emails
 //   sqlite_revocations.cc  the per-project revocation log
+//   sqlite_ssf.cc       Shared Signals streams and their acknowledgements
 // A new record family adds its methods to the interface, its tables as a new migration in
 // sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
 // tessera/store/sqlite_store.h.
@@ -99,6 +100,13 @@ class SqliteStore final : public SessionStore {
   Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
                                           int limit) override;
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override;
+
+  // --- Shared Signals streams (sqlite_ssf.cc) -------------------------------------------------
+  Result<SsfStream> CreateSsfStream(const SsfStream& stream) override;
+  Result<std::optional<SsfStream>> GetSsfStream(std::string_view project_id) override;
+  Status DeleteSsfStream(std::string_view project_id, std::string_view stream_id) override;
+  Result<SsfStream> AckSsfEvents(std::string_view project_id, std::string_view stream_id,
+                                 const std::vector<std::int64_t>& sequences) override;
 
  private:
   // Runs `f` on the writer connection inside BEGIN IMMEDIATE ... COMMIT.

@@ -704,6 +704,134 @@ TEST_P(StoreTest, RevocationLogsArePerProjectDenseAndPruned) {
   EXPECT_EQ(next->first_kept, kThreads * kEach + 1);
 }
 
+TEST_P(StoreTest, SsfStreamsStartAtTheLogHeadAndTrackAcknowledgements) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-a", "a@example.com")));
+  // Revokes `n` sessions of user-a; returns nothing, the log numbers them.
+  int next_session = 0;
+  const auto revoke = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string id = "s-" + std::to_string(++next_session);
+      SessionRecord s = NewSession(id, "user-a", 0);
+      s.token_digest[0] = static_cast<std::uint8_t>(next_session);
+      ASSERT_OK(store_->CreateSession(s));
+      ASSERT_OK(store_->RevokeSession(project_, id, clock_.Now()));
+    }
+  };
+  revoke(2);  // Before the stream: never delivered on it.
+
+  auto none = store_->GetSsfStream(project_);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  SsfStream want;
+  want.project_id = project_;
+  want.stream_id = "ssf-stream-test-1";
+  want.description = "receiver \"A\"";
+  want.events_requested = std::vector<std::string>{"urn:x:one", "urn:x:two"};
+  want.created_at = clock_.Now();
+  want.acked_through = 99;  // Ignored: the store sets it.
+  auto created = store_->CreateSsfStream(want);
+  ASSERT_OK(created);
+  EXPECT_EQ(created->acked_through, 2);
+  EXPECT_TRUE(created->acked_after.empty());
+  SsfStream second = want;
+  second.stream_id = "ssf-stream-test-2";
+  EXPECT_ERROR(store_->CreateSsfStream(second), ErrorCode::kSsfStreamExists);
+
+  auto got = store_->GetSsfStream(project_);
+  ASSERT_OK(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->stream_id, "ssf-stream-test-1");
+  EXPECT_EQ((*got)->description, want.description);
+  EXPECT_EQ((*got)->events_requested, want.events_requested);
+  EXPECT_EQ((*got)->created_at, want.created_at);
+  EXPECT_EQ((*got)->acked_through, 2);
+
+  revoke(5);  // Entries 3..7.
+  // Out of order: 5 and 4 leave a gap at 3; 2 (before the stream) and 50 (beyond the head,
+  // never delivered) are ignored; duplicates are harmless.
+  auto acked = store_->AckSsfEvents(project_, "ssf-stream-test-1", {5, 4, 2, 50, 5});
+  ASSERT_OK(acked);
+  EXPECT_EQ(acked->acked_through, 2);
+  EXPECT_EQ(acked->acked_after, (std::vector<std::int64_t>{4, 5}));
+  // Filling the gap moves acked_through over the run.
+  acked = store_->AckSsfEvents(project_, "ssf-stream-test-1", {3, 7});
+  ASSERT_OK(acked);
+  EXPECT_EQ(acked->acked_through, 5);
+  EXPECT_EQ(acked->acked_after, (std::vector<std::int64_t>{7}));
+  got = store_->GetSsfStream(project_);
+  ASSERT_OK(got);
+  EXPECT_EQ((*got)->acked_through, 5);
+  EXPECT_EQ((*got)->acked_after, (std::vector<std::int64_t>{7}));
+
+  // Another project, or another stream id, names nothing.
+  EXPECT_ERROR(store_->AckSsfEvents(project_, "ssf-stream-test-2", {6}),
+               ErrorCode::kSsfStreamNotFound);
+  EXPECT_ERROR(store_->AckSsfEvents("project-test-other", "ssf-stream-test-1", {6}),
+               ErrorCode::kSsfStreamNotFound);
+  EXPECT_ERROR(store_->DeleteSsfStream("project-test-other", "ssf-stream-test-1"),
+               ErrorCode::kSsfStreamNotFound);
+
+  // Pruned entries can never be delivered: the next acknowledgement moves over them.
+  ASSERT_OK(store_->PruneRevocations(clock_.Now() + Seconds(1)));
+  clock_.Advance(Seconds(5));
+  revoke(1);  // Entry 8, kept.
+  acked = store_->AckSsfEvents(project_, "ssf-stream-test-1", {});
+  ASSERT_OK(acked);
+  EXPECT_EQ(acked->acked_through, 7);
+  EXPECT_TRUE(acked->acked_after.empty());
+
+  // Deleting takes the acknowledgements with it; a new stream starts at the head again.
+  ASSERT_OK(store_->AckSsfEvents(project_, "ssf-stream-test-1", {8}));
+  EXPECT_ERROR(store_->DeleteSsfStream(project_, "ssf-stream-test-2"),
+               ErrorCode::kSsfStreamNotFound);
+  ASSERT_OK(store_->DeleteSsfStream(project_, "ssf-stream-test-1"));
+  none = store_->GetSsfStream(project_);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  SsfStream bare;
+  bare.project_id = project_;
+  bare.stream_id = "ssf-stream-test-1";  // The id may come back (ids are random in practice).
+  bare.created_at = clock_.Now();
+  auto again = store_->CreateSsfStream(bare);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->acked_through, 8);
+  got = store_->GetSsfStream(project_);
+  ASSERT_OK(got);
+  EXPECT_FALSE((*got)->description.has_value());
+  EXPECT_FALSE((*got)->events_requested.has_value());
+  EXPECT_TRUE((*got)->acked_after.empty());
+}
+
+TEST_P(StoreTest, ConcurrentSsfAcknowledgementsAllCount) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-a", "a@example.com")));
+  SsfStream s;
+  s.project_id = project_;
+  s.stream_id = "ssf-stream-test-1";
+  s.created_at = clock_.Now();
+  ASSERT_OK(store_->CreateSsfStream(s));
+  constexpr int kEntries = 40;
+  for (int i = 1; i <= kEntries; ++i) {
+    SessionRecord r = NewSession("s-" + std::to_string(i), "user-a", 0);
+    r.token_digest[0] = static_cast<std::uint8_t>(i);
+    ASSERT_OK(store_->CreateSession(r));
+    ASSERT_OK(store_->RevokeSession(project_, r.session_id, clock_.Now()));
+  }
+  // Four receivers' polls acknowledge interleaved entries at once (nodes of one deployment).
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 1 + t; i <= kEntries; i += 4) {
+        EXPECT_OK(store_->AckSsfEvents(project_, "ssf-stream-test-1", {i}));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto got = store_->GetSsfStream(project_);
+  ASSERT_OK(got);
+  EXPECT_EQ((*got)->acked_through, kEntries);
+  EXPECT_TRUE((*got)->acked_after.empty());
+}
+
 TEST_P(StoreTest, ASessionOfAMissingUserIsRefused) {
   // Never created, or deleted before the session's insert: nothing is stored either way.
   EXPECT_ERROR(store_->CreateSession(NewSession("session-a", "user-none", 1)),
