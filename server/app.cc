@@ -166,7 +166,10 @@ int Serve(ServeConfig config) {
                           std::to_string(feed_options.stale_after.count()) + " ms)"),
                 "invalid configuration");
   }
-  auto hasher = PasswordHasher::Create(config.argon2);
+  // One limiter for every password hash of this process (sign-up, sign-in, the dummy hash of
+  // enumeration protection): no more hashes at once than cores.
+  const auto limiter = std::make_shared<HashLimiter>(HashLimiter::DefaultSlots());
+  auto hasher = PasswordHasher::Create(config.argon2, limiter);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
   config.store.busy_timeout_ms = config.store.statement_timeout_ms;

@@ -37,7 +37,8 @@ class DispatchTest : public ::testing::Test {
                                                            random_, ServiceOptions{}});
     sessions_ = std::make_unique<SessionService>(*ctx_);
     users_ = std::make_unique<UserService>(*ctx_);
-    auto hasher = PasswordHasher::Create({1, 64});  // Cheap parameters for tests.
+    auto hasher = PasswordHasher::Create({1, 64},  // Cheap parameters for tests.
+                                         std::make_shared<HashLimiter>(2));
     ASSERT_OK(hasher);
     hasher_ = std::make_unique<PasswordHasher>(std::move(*hasher));
     passwords_ = std::make_unique<PasswordService>(*ctx_, *hasher_, *sessions_, *users_);
