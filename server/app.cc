@@ -167,8 +167,9 @@ int Serve(ServeConfig config) {
                 "invalid configuration");
   }
   // One limiter for every password hash of this process (sign-up, sign-in, the dummy hash of
-  // enumeration protection): no more hashes at once than cores.
-  const auto limiter = std::make_shared<HashLimiter>(HashLimiter::DefaultSlots());
+  // enumeration protection); the HTTP server gives the routes that hash a pool twice its size.
+  if (config.http.hash_concurrency == 0) config.http.hash_concurrency = HashLimiter::DefaultSlots();
+  const auto limiter = std::make_shared<HashLimiter>(config.http.hash_concurrency);
   auto hasher = PasswordHasher::Create(config.argon2, limiter);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
@@ -228,6 +229,21 @@ int Serve(ServeConfig config) {
                    [&] { return static_cast<double>(sessions.size()); });
   metrics.AddGauge("tessera_touch_queue_length", "last_accessed_at writes waiting.",
                    [&] { return static_cast<double>(touches.size()); });
+  metrics.AddGauge("tessera_password_hash_slots", "Password hashes that may run at once.",
+                   [&] { return static_cast<double>(limiter->stats().slots); });
+  metrics.AddGauge("tessera_password_hashes_in_flight", "Password hashes running now.",
+                   [&] { return static_cast<double>(limiter->stats().in_flight); });
+  metrics.AddGauge("tessera_password_hashes_in_flight_peak",
+                   "The most password hashes that have run at once.",
+                   [&] { return static_cast<double>(limiter->stats().peak_in_flight); });
+  metrics.AddGauge("tessera_password_hashes_waiting", "Password hashes waiting for a slot.",
+                   [&] { return static_cast<double>(limiter->stats().waiting); });
+  metrics.AddCounter("tessera_password_hashes_total",
+                     "Password hashes run (sign-ups, sign-ins, enumeration protection).",
+                     [&] { return static_cast<double>(limiter->stats().admitted); });
+  metrics.AddCounter("tessera_password_hashes_on_io_thread_total",
+                     "Password hashes run on an I/O thread: always 0 unless there is a bug.",
+                     [&] { return static_cast<double>(limiter->stats().on_io_thread); });
 
   Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
                            metrics, SystemClock(), SystemRandom()});
