@@ -8,23 +8,26 @@
 # Starts (and always stops) a throw-away `tessera serve` on SQLite (default options unless
 # --server-arg), signs up one user with the default Argon2id parameters, and reads that user's
 # stored hash back from the database. Then, for each client count N (default: 1, 2, nproc and
-# 4 x nproc) and each of R rounds (default 3), it runs, one after the other in an order that
-# rotates every round:
+# 4 x nproc, without repeats) and each of R rounds (default 3), it runs, one after the other in
+# an order that rotates every round:
 #   bare     tessera_argon2_bench: crypto_pwhash_str_verify of that hash from N threads of one
 #            process, for S seconds (default 10)
 #   server   wrk with N connections on POST /v1/passwords/authenticate with the right password
 #            (no session unless --session, as bench/server_bench.sh), for S seconds
 #   baseline the same wrk against another build (--baseline-bin PATH), on its own database
 # and prints, per N, the medians over rounds of each rate and p99, the median of the per-round
-# ratios server / bare (same N, same round), and the server's rate against the best bare rate of
-# the run (the highest median over all N). The load average is printed before every measurement.
+# ratios server / bare (same N, same round), the server's rate against the best bare rate of the
+# run (the highest median over all N), and the CPU time per request (the server process's utime +
+# stime over the wrk run, divided by the requests) against the bare CPU time per verification:
+# on a machine busy with other work, the CPU ratio moves less than the rates. The load average is
+# printed before every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 duration=10
 rounds=3
-clients="1 2 $(nproc) $((4 * $(nproc)))"
+clients=$(printf '%s\n' 1 2 "$(nproc)" "$((4 * $(nproc)))" | awk '!seen[$0]++' | tr '\n' ' ')
 session=0
 server_args=()
 baseline_bin=
@@ -67,6 +70,7 @@ start() {
   "$server_bin" serve "${db[@]}" --listen 127.0.0.1:0 --access-log off "${server_args[@]}" \
     2>"$work/$tag.err" &
   pids+=($!)
+  echo $! >"$work/$tag.pid"
   for _ in $(seq 1 100); do
     grep -q '"listening"' "$work/$tag.err" 2>/dev/null && break
     sleep 0.1
@@ -109,6 +113,7 @@ if [ -n "$baseline_bin" ]; then
 fi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+cpu() { awk '{print $14 + $15}' "/proc/$(cat "$work/$1.pid")/stat"; }  # In clock ticks.
 
 # measure KIND N ROUND: one measurement; its output goes to KIND.N.ROUND (and its load to .load).
 measure() {
@@ -122,8 +127,11 @@ measure() {
     this | baseline)
       local address=$this_address threads=$((n < 2 ? n : 2))
       [ "$kind" = baseline ] && address=$baseline_address
+      local before
+      before=$(cpu "$kind")
       wrk -t"$threads" -c"$n" -d"${duration}s" --latency --timeout 30s -s "$work/$kind.lua" \
         "http://$address/" >"$out"
+      echo "cpu_ticks=$(($(cpu "$kind") - before)) ticks_per_s=$(getconf CLK_TCK)" >>"$out"
       ;;
   esac
   printf '  %-8s N=%-3s round %s  load %s\n' "$kind" "$n" "$round" "$(cat "$out.load")" >&2
@@ -153,12 +161,15 @@ def read(kind, n, r):
     text = open(f"{work}/{kind}.{n}.{r}").read()
     if kind == "bare":
         f = dict(re.findall(r"(\w+)=([\d.]+)", text))
-        return float(f["rate"]), float(f["p99_ms"]), 0
+        return float(f["rate"]), float(f["p99_ms"]), 0, float(f["cpu_ms_per_verify"])
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     errors = re.search(r"Socket errors:.*", text)
-    return rate, p99, (int(bad.group(1)) if bad else 0) + (1 if errors else 0)
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    f = dict(re.findall(r"(\w+)=([\d.]+)", text))
+    cpu_ms = float(f["cpu_ticks"]) * 1e3 / float(f["ticks_per_s"]) / max(requests, 1)
+    return rate, p99, (int(bad.group(1)) if bad else 0) + (1 if errors else 0), cpu_ms
 kinds = ["bare", "this"] + (["baseline"] if baseline else [])
 res = {(k, n): [read(k, n, r) for r in range(1, rounds + 1)] for k in kinds for n in clients}
 med = lambda xs: statistics.median(xs)
@@ -168,23 +179,26 @@ loads = sorted(float(open(f"{work}/{k}.{n}.{r}.load").read().split()[0])
 print(f"\n### passwords/authenticate{' with a session' if session == '1' else ''} vs bare "
       f"crypto_pwhash_str_verify: {duration} s x {rounds} rounds, "
       f"load average {loads[0]:.2f}-{loads[-1]:.2f}\n")
-head = "| N | bare verifies/s | bare p99 | server req/s | server p99 | server / bare (same N) | server / best bare |"
-rule = "|---:|---:|---:|---:|---:|---:|---:|"
+head = ("| N | bare verifies/s | bare p99 | bare CPU/verify | server req/s | server p99 |"
+        " server / bare (same N) | server / best bare | server CPU/req |")
+rule = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 if baseline:
-    head += " baseline req/s | baseline p99 | baseline / bare | baseline / best bare |"
-    rule += "---:|---:|---:|---:|"
+    head += (" baseline req/s | baseline p99 | baseline / bare | baseline / best bare |"
+             " baseline CPU/req |")
+    rule += "---:|---:|---:|---:|---:|"
 print(head)
 print(rule)
 bad_total = 0
 for n in clients:
     bare = res[("bare", n)]
-    row = f"| {n} | {med([x[0] for x in bare]):.1f} | {med([x[1] for x in bare]):.0f} ms |"
+    row = (f"| {n} | {med([x[0] for x in bare]):.1f} | {med([x[1] for x in bare]):.0f} ms |"
+           f" {med([x[3] for x in bare]):.1f} ms |")
     for k in kinds[1:]:
         xs = res[(k, n)]
         ratio = med([x[0] / b[0] for x, b in zip(xs, bare)])
         rate = med([x[0] for x in xs])
         row += (f" {rate:.1f} | {med([x[1] for x in xs]):.0f} ms | **{ratio:.2f}** |"
-                f" {rate / best_bare:.2f} |")
+                f" {rate / best_bare:.2f} | {med([x[3] for x in xs]):.1f} ms |")
         bad_total += sum(x[2] for x in xs)
     print(row)
 print(f"\nBest bare rate: {best_bare:.1f} verifies/s. Per-round rates (bare / server"
