@@ -45,18 +45,20 @@ std::string Api::NewRequestId(std::string_view project_id) {
   return tessera::NewRequestId(project_id.starts_with("project-live-"));
 }
 
-bool Api::StartsOnWorker(const RouteMatch& match) const {
-  if (match.route == nullptr) return false;
+Pool Api::StartPool(const RouteMatch& match) const {
+  if (match.route == nullptr) return Pool::kIo;
   switch (match.route->blocking) {
     case Blocking::kNo:
-      return false;
+      return Pool::kIo;
     case Blocking::kYes:
-      return true;
+      return Pool::kWorkers;
+    case Blocking::kHashes:
+      return Pool::kHashers;
     case Blocking::kWhenNeeded:
       // On a shared store whose caches cannot be vouched for, every use reads the database.
-      return !s_.store.caches_current();
+      return s_.store.caches_current() ? Pool::kIo : Pool::kWorkers;
   }
-  return true;
+  return Pool::kWorkers;
 }
 
 std::optional<ApiResponse> Api::Handle(const ApiRequest& req, const RouteMatch& m, bool on_worker) {

@@ -14,6 +14,13 @@
 
 namespace tessera::server {
 
+// Where a matched request starts.
+enum class Pool {
+  kIo,       // The connection's I/O thread.
+  kWorkers,  // The worker pool (Blocking::kYes, kWhenNeeded on a shared store).
+  kHashers,  // The hashing pool (Blocking::kHashes).
+};
+
 class Api {
  public:
   // `router` and every service must outlive the Api.
@@ -25,12 +32,14 @@ class Api {
     return router_.Match(request.method, request.path);
   }
 
-  // Whether a matched request starts on the worker pool rather than the I/O thread.
-  bool StartsOnWorker(const RouteMatch& match) const;
+  // Where a matched request starts: on the I/O thread or on one of the two pools. A request that
+  // matched no route starts on the I/O thread.
+  Pool StartPool(const RouteMatch& match) const;
 
-  // Answers the request (`match` is Resolve's result, errors included). With `on_worker` false,
-  // a Blocking::kWhenNeeded handler may ask for the worker pool instead: the result is nullopt
-  // then, nothing has changed, and the caller calls Handle again on a worker thread.
+  // Answers the request (`match` is Resolve's result, errors included). `on_worker` is true on
+  // either pool (the handler may block). With `on_worker` false, a Blocking::kWhenNeeded handler
+  // may ask for the worker pool instead: the result is nullopt then, nothing has changed, and the
+  // caller calls Handle again on a worker thread.
   std::optional<ApiResponse> Handle(const ApiRequest& request, const RouteMatch& match,
                                     bool on_worker);
 

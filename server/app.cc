@@ -169,7 +169,11 @@ int Serve(ServeConfig config) {
   if (Status s = ValidateSsfOptions(config.ssf); !s.ok()) {
     return Fail(s, "invalid configuration");
   }
-  auto hasher = PasswordHasher::Create(config.argon2);
+  // One limiter for every password hash of this process (sign-up, sign-in, the dummy hash of
+  // enumeration protection); the HTTP server gives the routes that hash a pool twice its size.
+  if (config.http.hash_concurrency == 0) config.http.hash_concurrency = HashLimiter::DefaultSlots();
+  const auto limiter = std::make_shared<HashLimiter>(config.http.hash_concurrency);
+  auto hasher = PasswordHasher::Create(config.argon2, limiter);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
 
   config.store.busy_timeout_ms = config.store.statement_timeout_ms;
@@ -238,6 +242,21 @@ int Serve(ServeConfig config) {
                    "acknowledged change has reached them), 0 while it confirms every use with "
                    "the database.",
                    [&] { return store.caches_current() ? 1.0 : 0.0; });
+  metrics.AddGauge("tessera_password_hash_slots", "Password hashes that may run at once.",
+                   [&] { return static_cast<double>(limiter->stats().slots); });
+  metrics.AddGauge("tessera_password_hashes_in_flight", "Password hashes running now.",
+                   [&] { return static_cast<double>(limiter->stats().in_flight); });
+  metrics.AddGauge("tessera_password_hashes_in_flight_peak",
+                   "The most password hashes that have run at once.",
+                   [&] { return static_cast<double>(limiter->stats().peak_in_flight); });
+  metrics.AddGauge("tessera_password_hashes_waiting", "Password hashes waiting for a slot.",
+                   [&] { return static_cast<double>(limiter->stats().waiting); });
+  metrics.AddCounter("tessera_password_hashes_total",
+                     "Password hashes run (sign-ups, sign-ins, enumeration protection).",
+                     [&] { return static_cast<double>(limiter->stats().admitted); });
+  metrics.AddCounter("tessera_password_hashes_on_io_thread_total",
+                     "Password hashes run on an I/O thread: always 0 unless there is a bug.",
+                     [&] { return static_cast<double>(limiter->stats().on_io_thread); });
 
   Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
                            metrics, SystemClock(), SystemRandom(), config.ssf});

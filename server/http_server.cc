@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_role.h"
 #include "server/error_mapping.h"
 
 namespace tessera::server {
@@ -37,6 +38,9 @@ Status ValidateHttpServerOptions(const HttpServerOptions& o) {
   const auto bad = [](std::string what) { return Error(ErrorCode::kInvalidArgument, what); };
   if (o.io_threads < 0 || o.io_threads > 256) return bad("--threads must be between 0 and 256");
   if (o.workers < 1 || o.workers > 256) return bad("--workers must be between 1 and 256");
+  if (o.hash_concurrency < 0 || o.hash_concurrency > 256) {
+    return bad("--hash-concurrency must be between 0 and 256");
+  }
   if (o.max_connections < 1) return bad("--max-connections must be at least 1");
   if (o.max_header_bytes < 1024 || o.max_header_bytes > 1024 * 1024) {
     return bad("--max-header-bytes must be between 1 KiB and 1 MiB");
@@ -95,6 +99,7 @@ class HttpServer::Impl {
         main_(contexts_[0]->get_executor()),
         acceptor_(main_),
         workers_(static_cast<std::size_t>(options_.workers)),
+        hashers_(static_cast<std::size_t>(2 * HashConcurrency())),
         signals_(main_, SIGINT, SIGTERM),
         drain_timer_(main_) {
     // Each context is run by exactly one thread, so nothing it runs needs a strand; the guards
@@ -116,6 +121,14 @@ class HttpServer::Impl {
 
   int IoThreads() const {  // NOLINT: used during construction.
     if (options_.io_threads > 0) return options_.io_threads;
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  // The hashing pool has twice as many threads as hashes may run at once: the hasher's limiter
+  // (service/hash_limiter.h) caps the hashes, and the other threads do the route's store reads
+  // and writes meanwhile, so a core never idles while a sign-in waits for the database.
+  int HashConcurrency() const {  // NOLINT: used during construction.
+    if (options_.hash_concurrency > 0) return options_.hash_concurrency;
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
 
@@ -145,11 +158,18 @@ class HttpServer::Impl {
     asio::co_spawn(main_, Listen(), asio::detached);
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < contexts_.size(); ++i) {
-      threads.emplace_back([this, i] { contexts_[i]->run(); });
+      threads.emplace_back([this, i] {
+        const ScopedThreadRole io(ThreadRole::kIo);
+        contexts_[i]->run();
+      });
     }
-    contexts_[0]->run();
+    {
+      const ScopedThreadRole io(ThreadRole::kIo);
+      contexts_[0]->run();
+    }
     for (auto& t : threads) t.join();
     workers_.join();
+    hashers_.join();
   }
 
   void Shutdown() {
@@ -502,22 +522,31 @@ class HttpServer::Impl {
       areq.body = req.body();
 
       const RouteMatch match = api_.Resolve(areq);
+      const Pool pool = api_.StartPool(match);
       std::optional<ApiResponse> response;
-      if (!api_.StartsOnWorker(match)) response = api_.Handle(areq, match, /*on_worker=*/false);
+      if (pool == Pool::kIo) response = api_.Handle(areq, match, /*on_worker=*/false);
       if (!response) {
-        if (queued_blocking_.fetch_add(1) >= options_.max_queued_blocking) {
+        // Routes that hash have their own pool and backlog: a storm of sign-ins neither fills the
+        // worker pool's backlog nor makes its store writes wait behind the hashes.
+        const bool hashing = pool == Pool::kHashers;
+        std::atomic<std::size_t>& queued = hashing ? queued_hashing_ : queued_blocking_;
+        if (queued.fetch_add(1) >= options_.max_queued_blocking) {
           response =
               ErrorResponse(Error(ErrorCode::kTooManyRequests, "Too many requests have been made."),
                             api_.NewRequestId(""));
         } else {
-          response = co_await asio::co_spawn(
-              workers_,
-              [&]() -> asio::awaitable<std::optional<ApiResponse>> {
-                co_return api_.Handle(areq, match, /*on_worker=*/true);
-              },
-              asio::use_awaitable);
+          const ThreadRole role = hashing ? ThreadRole::kHashing : ThreadRole::kWorker;
+          const auto handle = [&]() -> asio::awaitable<std::optional<ApiResponse>> {
+            const ScopedThreadRole tag(role);
+            co_return api_.Handle(areq, match, /*on_worker=*/true);
+          };
+          if (hashing) {
+            response = co_await asio::co_spawn(hashers_, handle, asio::use_awaitable);
+          } else {
+            response = co_await asio::co_spawn(workers_, handle, asio::use_awaitable);
+          }
         }
-        queued_blocking_.fetch_sub(1);
+        queued.fetch_sub(1);
       }
       if (response->stream) {
         // A response produced over time ends the connection afterwards: a client that followed
@@ -575,13 +604,15 @@ class HttpServer::Impl {
   asio::io_context::executor_type main_;  // contexts_[0]: listener, signals, drain timer.
   tcp::acceptor acceptor_;
   asio::thread_pool workers_;
+  asio::thread_pool hashers_;       // Blocking::kHashes routes.
   asio::signal_set signals_;        // Used on main_ only.
   asio::steady_timer drain_timer_;  // Used on main_ only.
   bool drain_armed_ = false;        // Used on main_ only.
   std::size_t next_context_ = 0;    // Used by the listener only.
   std::atomic<bool> draining_{false};
-  std::atomic<std::size_t> queued_blocking_{0};
-  std::atomic<std::int64_t> open_streams_{0};  // Responses produced over time, in progress.
+  std::atomic<std::size_t> queued_blocking_{0};  // On or waiting for workers_.
+  std::atomic<std::size_t> queued_hashing_{0};   // On or waiting for hashers_.
+  std::atomic<std::int64_t> open_streams_{0};    // Responses produced over time, in progress.
   std::mutex conns_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> conns_;  // GUARDED_BY(conns_mu_)
   std::uint64_t next_id_ = 1;                                             // GUARDED_BY(conns_mu_)

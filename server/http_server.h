@@ -1,5 +1,6 @@
-// The HTTP/1.1 server: Boost.Beast over Asio, C++20 coroutines, one I/O thread per core and a
-// worker pool for blocking work. This is the only code that speaks HTTP.
+// The HTTP/1.1 server: Boost.Beast over Asio, C++20 coroutines, one I/O thread per core, a
+// worker pool for blocking work and a hashing pool for the routes that hash a password. This is
+// the only code that speaks HTTP.
 //
 // Shape follows Beast's advanced server: a listener plus one coroutine per connection; a timeout
 // before every read and write; header and body limits; a connection limit; two-phase shutdown
@@ -22,11 +23,16 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 picks a free port (see Bind's result).
   int io_threads = 0;         // 0: one per core. Default: 0.
-  int workers = 4;            // Threads for password hashing and store writes. Default: 4.
+  int workers = 4;            // Threads for store writes, reads and searches. Default: 4.
+  // Password hashes (Argon2id) that may run at once; 0: one per core. Routes that hash run on a
+  // pool of their own with twice as many threads (the hashes themselves are capped by the
+  // hasher's limiter, which Serve sizes from this), apart from the workers. Default: 0.
+  int hash_concurrency = 0;
   std::size_t max_connections = 10000;  // Further connections are closed at once. Default: 10000.
   std::size_t max_header_bytes = 8 * 1024;  // Default: 8 KiB (431 above).
   std::size_t max_body_bytes = 64 * 1024;   // Default: 64 KiB (413 above).
-  std::size_t max_queued_blocking = 1024;   // Worker-pool backlog before 429. Default: 1024.
+  // Backlog of each pool (workers, hashing) before 429. Default: 1024.
+  std::size_t max_queued_blocking = 1024;
   Seconds read_timeout{10};   // To receive a whole request once it has started. Default: 10 s.
   Seconds idle_timeout{60};   // Keep-alive wait for the next request. Default: 60 s.
   Seconds write_timeout{10};  // To send a response. Default: 10 s.

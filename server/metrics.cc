@@ -98,7 +98,12 @@ void Metrics::TouchFlush(std::size_t touches, bool ok) {
 
 void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read)};
+  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read), "gauge"};
+}
+
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read), "counter"};
 }
 
 std::string Metrics::RenderPrometheus() const {
@@ -173,7 +178,7 @@ std::string Metrics::RenderPrometheus() const {
   out += "# TYPE tessera_ssf_set_errors_total counter\n";
   out += "tessera_ssf_set_errors_total " + std::to_string(ssf_set_errors_.load()) + "\n";
   for (const auto& [name, g] : gauges_) {
-    out += "# HELP " + name + " " + g.help + "\n# TYPE " + name + " gauge\n" + name + " ";
+    out += "# HELP " + name + " " + g.help + "\n# TYPE " + name + " " + g.type + "\n" + name + " ";
     AppendDouble(g.read(), out);
     out += '\n';
   }

@@ -55,6 +55,8 @@ class Metrics {
 
   // Gauges read at render time (cache sizes, queue lengths): name -> callback.
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // Counters kept elsewhere (the password hash limiter), read at render time the same way.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
 
   std::string RenderPrometheus() const;
 
@@ -77,6 +79,7 @@ class Metrics {
   struct Gauge {
     std::string help;
     std::function<double()> read;
+    const char* type;  // "gauge" or "counter".
   };
   std::map<std::string, Gauge> gauges_;  // GUARDED_BY(mu_)
 

@@ -31,7 +31,10 @@ enum class Access {
 // Where a route's handler runs.
 enum class Blocking {
   kNo,   // Memory only (or the store's cheapest read): runs on the I/O thread.
-  kYes,  // Hashes a password, writes, searches or reads the store: runs on the worker pool.
+  kYes,  // Writes, searches or reads the store: runs on the worker pool.
+  // Hashes a password (Argon2id): runs on the hashing pool, so that a storm of sign-ins never
+  // delays the worker pool's store writes (http_server.h, HttpServerOptions::hash_concurrency).
+  kHashes,
   // Runs on the I/O thread and hands itself to the worker pool (Call::ToWorker) once the parsed
   // request shows it needs more than memory (a write, or a project not yet loaded). On a store
   // shared between nodes, where every use reads the database, it starts on the worker pool.

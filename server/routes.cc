@@ -38,8 +38,8 @@ constexpr RouteDef kRoutes[] = {
   {kPut,    "/v1/users/{user_id}",                  kProjectSecret,  kYes,        h::UsersUpdate},
   {kDelete, "/v1/users/{user_id}",                  kProjectSecret,  kYes,        h::UsersDelete},
 
-  {kPost,   "/v1/passwords",                        kProjectSecret,  kYes,        h::PasswordsCreate},
-  {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kYes,        h::PasswordsAuthenticate},
+  {kPost,   "/v1/passwords",                        kProjectSecret,  kHashes,     h::PasswordsCreate},
+  {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kHashes,     h::PasswordsAuthenticate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
 };
 // clang-format on

@@ -95,8 +95,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd
       ->add_option("--workers", serve.http.workers,
-                   "Worker threads for password hashing and database writes")
+                   "Worker threads for database writes, reads and searches")
       ->envname("TESSERA_WORKERS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--hash-concurrency", serve.http.hash_concurrency,
+                   "Password hashes (Argon2id) that may run at once (0 = one per core); the "
+                   "routes that hash run on their own pool of twice as many threads")
+      ->envname("TESSERA_HASH_CONCURRENCY")
       ->capture_default_str();
   serve_cmd
       ->add_option("--max-connections", serve.http.max_connections,

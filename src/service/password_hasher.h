@@ -3,9 +3,11 @@
 #define TESSERA_SERVICE_PASSWORD_HASHER_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "service/hash_limiter.h"
 #include "tessera/result.h"
 
 namespace tessera {
@@ -17,11 +19,15 @@ struct Argon2Params {
   std::size_t memory_kib = 19456;
 };
 
-// Hashing is deliberately slow (tens of milliseconds): callers run it off the I/O threads.
+// Hashing is deliberately slow (tens of milliseconds): callers run it off the I/O threads. Every
+// Argon2id computation (Hash, Verify, VerifyDummy) holds one of `limiter`'s slots while it runs,
+// so however many threads call in, no more hashes run at once than the limiter admits. Copies
+// share the limiter.
 class PasswordHasher {
  public:
-  // Fails with kInvalidArgument when libsodium rejects the parameters.
-  static Result<PasswordHasher> Create(Argon2Params params);
+  // Fails with kInvalidArgument when libsodium rejects the parameters. Computes the dummy hash
+  // (one slot of `limiter`) before it returns. REQUIRES: limiter != nullptr.
+  static Result<PasswordHasher> Create(Argon2Params params, std::shared_ptr<HashLimiter> limiter);
 
   // An encoded "$argon2id$v=19$m=...,t=...,p=1$salt$hash" string with a fresh random salt.
   Result<std::string> Hash(std::string_view password) const;
@@ -34,10 +40,13 @@ class PasswordHasher {
   void VerifyDummy(std::string_view password) const;
 
   const Argon2Params& params() const { return params_; }
+  HashLimiter& limiter() const { return *limiter_; }
 
  private:
-  explicit PasswordHasher(Argon2Params params) : params_(params) {}
+  PasswordHasher(Argon2Params params, std::shared_ptr<HashLimiter> limiter)
+      : params_(params), limiter_(std::move(limiter)) {}
   Argon2Params params_;
+  std::shared_ptr<HashLimiter> limiter_;
   std::string dummy_;
 };
 

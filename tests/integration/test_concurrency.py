@@ -1,11 +1,11 @@
 """Concurrency: parallel authenticates, revoke racing authenticate, parallel sign-ups of one
-email."""
+email, and the password hashes' own pool and limiter."""
 
 import threading
 import time
 import unittest
 
-from harness import ServerCase, unique_email, STRONG_PASSWORD
+from harness import Case, ServerCase, create_project, metric, unique_email, STRONG_PASSWORD
 
 
 def run_threads(n, target):
@@ -170,6 +170,92 @@ class ConcurrencyTest(ServerCase):
         final = self.assertSuccess(self.c.authenticate(session_token=s["session_token"]))
         self.assertEqual(len(final["session"]["custom_claims"]), rounds * width,
                          sorted(final["session"]["custom_claims"]))
+
+
+class HashingTest(Case):
+    """Every password hash (sign-up, sign-in, the dummy hash of enumeration protection) runs under
+    one limiter of --hash-concurrency slots, on the hashing pool: never on an I/O thread, never
+    more at once than the slots, and never in the way of the worker pool's store writes. Checked
+    with the server's own counters on /metrics."""
+
+    def test_every_path_hashes_once_and_never_on_an_io_thread(self):
+        db = self.new_database()
+        project = create_project(db, "--enumeration-protection")
+        server = self.start_server(db, "--hash-concurrency", "2")
+        c = server.client(project)
+        before = c.metrics()
+        self.assertEqual(metric(before, "tessera_password_hash_slots"), 2)
+        email = unique_email()
+        self.assertSuccess(c.post("/v1/passwords", {"email": email, "password": STRONG_PASSWORD}))
+        self.assertSuccess(c.post("/v1/passwords/authenticate",
+                                  {"email": email, "password": STRONG_PASSWORD}))
+        for who, password in ((email, "not the password"), (unique_email(), STRONG_PASSWORD)):
+            r = c.post("/v1/passwords/authenticate", {"email": who, "password": password})
+            self.assertError(r, 401, "unauthorized_credentials")
+        after = c.metrics()
+        self.assertEqual(metric(after, "tessera_password_hashes_total") -
+                         metric(before, "tessera_password_hashes_total"), 4)
+        self.assertEqual(metric(after, "tessera_password_hashes_on_io_thread_total"), 0)
+        self.assertEqual(metric(after, "tessera_password_hashes_in_flight"), 0)
+
+    def test_parallel_sign_ins_never_exceed_the_slots(self):
+        db = self.new_database()
+        project = create_project(db)
+        server = self.start_server(db, "--hash-concurrency", "1")
+        email = unique_email()
+        self.assertSuccess(server.client(project).post(
+            "/v1/passwords", {"email": email, "password": STRONG_PASSWORD}))
+
+        def worker(i):
+            c = server.client(project, keep_alive=True)
+            try:
+                for _ in range(3):
+                    r = c.post("/v1/passwords/authenticate",
+                               {"email": email, "password": STRONG_PASSWORD})
+                    assert r.status == 200, r
+            finally:
+                c.close()
+
+        self.assertEqual(run_threads(6, worker), [])
+        m = server.client(project).metrics()
+        self.assertEqual(metric(m, "tessera_password_hashes_total"), 1 + 1 + 18)  # + the dummy.
+        self.assertEqual(metric(m, "tessera_password_hashes_in_flight_peak"), 1)
+        self.assertEqual(metric(m, "tessera_password_hashes_on_io_thread_total"), 0)
+
+    def test_store_writes_do_not_wait_behind_a_storm_of_sign_ins(self):
+        # One worker and one hash at a time, real Argon2id parameters: 16 sign-ins take 16 hashes
+        # one after the other. When the worker pool also ran the hashes, a user created during the
+        # storm waited for all of it; now it is answered while sign-ins still wait their turn.
+        db = self.new_database()
+        project = create_project(db)
+        server = self.start_server(db, "--workers", "1", "--hash-concurrency", "1",
+                                   cheap_argon2=False)
+        c = server.client(project, timeout=120)
+        email = unique_email()
+        self.assertSuccess(c.post("/v1/passwords", {"email": email, "password": STRONG_PASSWORD}))
+        storm = 16
+        done = []
+
+        def sign_in(i):
+            sc = server.client(project, timeout=120)
+            r = sc.post("/v1/passwords/authenticate", {"email": email, "password": STRONG_PASSWORD})
+            assert r.status == 200, r
+            done.append(i)
+
+        threads = [threading.Thread(target=sign_in, args=(i,)) for i in range(storm)]
+        for t in threads:
+            t.start()
+        try:
+            deadline = time.monotonic() + 60
+            while metric(c.metrics(), "tessera_password_hashes_waiting") < 1:
+                self.assertLess(time.monotonic(), deadline, "the storm never queued")
+            self.assertSuccess(c.post("/v1/users", {"email": unique_email()}))
+            finished_before_the_write = len(done)
+        finally:
+            for t in threads:
+                t.join(120)
+        self.assertEqual(len(done), storm)
+        self.assertLess(finished_before_the_write, storm - 1)
 
 
 if __name__ == "__main__":

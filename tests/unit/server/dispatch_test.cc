@@ -1,5 +1,5 @@
 // The API dispatcher over the real services and a real SQLite store: where a request runs (I/O
-// thread or worker pool), decided from the route table and the parsed request.
+// thread, worker pool or hashing pool), decided from the route table and the parsed request.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include "fake_clock.h"
 #include "fake_random.h"
 #include "server/api.h"
+#include "server/http_server.h"
 #include "server/routes.h"
 #include "service/password_service.h"
 #include "status_matchers.h"
@@ -37,7 +38,8 @@ class DispatchTest : public ::testing::Test {
                                                            random_, ServiceOptions{}});
     sessions_ = std::make_unique<SessionService>(*ctx_);
     users_ = std::make_unique<UserService>(*ctx_);
-    auto hasher = PasswordHasher::Create({1, 64});  // Cheap parameters for tests.
+    auto hasher = PasswordHasher::Create({1, 64},  // Cheap parameters for tests.
+                                         std::make_shared<HashLimiter>(2));
     ASSERT_OK(hasher);
     hasher_ = std::make_unique<PasswordHasher>(std::move(*hasher));
     passwords_ = std::make_unique<PasswordService>(*ctx_, *hasher_, *sessions_, *users_);
@@ -79,7 +81,7 @@ class DispatchTest : public ::testing::Test {
   bool RanOnWorker(const ApiRequest& req, ApiResponse& response) {
     const RouteMatch m = api_->Resolve(req);
     std::optional<ApiResponse> r;
-    if (!api_->StartsOnWorker(m)) r = api_->Handle(req, m, false);
+    if (api_->StartPool(m) == Pool::kIo) r = api_->Handle(req, m, false);
     if (r) {
       response = std::move(*r);
       return false;
@@ -143,11 +145,41 @@ TEST_F(DispatchTest, InvalidRequestsAreAnsweredWhereTheyAreParsed) {
   EXPECT_EQ(r.status, 404u);
 }
 
-TEST_F(DispatchTest, PasswordRoutesAlwaysStartOnTheWorkerPool) {
+TEST_F(DispatchTest, PasswordRoutesAlwaysStartOffTheIoThread) {
   const std::string body = R"({"email":"ada@example.com","password":"x"})";
   ApiResponse r;
   EXPECT_TRUE(RanOnWorker(Post("/v1/passwords/authenticate", body), r));
   EXPECT_EQ(r.status, 401u) << r.body;
+}
+
+// The routes that hash start on the hashing pool, and only they: a storm of sign-ins never holds
+// up the worker pool's store writes, and a hash never runs on an I/O thread.
+TEST_F(DispatchTest, OnlyRoutesThatHashStartOnTheHashingPool) {
+  for (const RouteDef& route : ApiRoutes()) {
+    const bool hashes = route.path == "/v1/passwords" || route.path == "/v1/passwords/authenticate";
+    const Pool pool = api_->StartPool(router_.Match(route.method, route.path));
+    EXPECT_EQ(pool == Pool::kHashers, hashes) << route.path;
+  }
+  EXPECT_EQ(api_->StartPool(router_.Match(Method::kPost, "/v1/passwords/strength_check")),
+            Pool::kWorkers);
+  EXPECT_EQ(api_->StartPool(router_.Match(Method::kPost, "/v1/users")), Pool::kWorkers);
+  EXPECT_EQ(api_->StartPool(router_.Match(Method::kGet, "/healthz")), Pool::kIo);
+  EXPECT_EQ(api_->StartPool(router_.Match(Method::kGet, "/nothing")), Pool::kIo);
+}
+
+TEST(HttpServerOptionsTest, HashConcurrencyIsValidated) {
+  HttpServerOptions options;
+  EXPECT_OK(ValidateHttpServerOptions(options));  // 0: one per core.
+  for (const int good : {1, 2, 256}) {
+    options.hash_concurrency = good;
+    EXPECT_OK(ValidateHttpServerOptions(options)) << good;
+  }
+  for (const int bad : {-1, 257}) {
+    options.hash_concurrency = bad;
+    const Status s = ValidateHttpServerOptions(options);
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.message(), "--hash-concurrency must be between 0 and 256") << bad;
+  }
 }
 
 TEST_F(DispatchTest, MethodNotAllowedCarriesAllow) {

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "common/base64.h"
 #include "common/json.h"
@@ -57,7 +60,8 @@ class ServiceTest : public ::testing::Test {
                                                            random_, options});
     sessions_ = std::make_unique<SessionService>(*ctx_);
     users_ = std::make_unique<UserService>(*ctx_);
-    auto hasher = PasswordHasher::Create({1, 64});  // Cheap parameters for tests.
+    auto hasher = PasswordHasher::Create({1, 64},  // Cheap parameters for tests.
+                                         std::make_shared<HashLimiter>(2));
     ASSERT_OK(hasher);
     hasher_ = std::make_unique<PasswordHasher>(std::move(*hasher));
     passwords_ = std::make_unique<PasswordService>(*ctx_, *hasher_, *sessions_, *users_);
@@ -386,6 +390,100 @@ TEST_F(ServiceTest, ACorrectPasswordRacingTheLockIsRefused) {
   PasswordAuthRequest right{"racer@example.com", kPassword, {}, {}, {}, {}};
   right.session.duration_minutes = 60;
   EXPECT_ERROR(passwords_->Authenticate(*Project(), right, clock_.Now()), ErrorCode::kUserLocked);
+}
+
+// Every path that hashes (sign-up, sign-in right or wrong, a rehash, and each dummy hash of
+// enumeration protection) takes a slot of the hasher's one limiter, and exactly one per request:
+// with every slot held here, the request waits for one before it can answer.
+class HashLimiterPathsTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ProjectSettings settings;
+    settings.enumeration_protection = true;
+    settings.lock_threshold = 2;
+    Start(ServiceOptions{}, settings);
+  }
+
+  // Runs `request` on another thread while this one holds every slot; true when the request
+  // waited for a slot (it never finishes without one). Its outcome is checked by `request`.
+  bool WaitsForAHashSlot(const std::function<void()>& request) {
+    HashLimiter& limiter = hasher_->limiter();
+    std::vector<HashLimiter::Slot> held;
+    for (int i = 0; i < limiter.stats().slots; ++i) held.push_back(limiter.Acquire());
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      request();
+      done = true;
+    });
+    while (limiter.stats().waiting == 0 && !done) std::this_thread::yield();
+    const bool waited = !done && limiter.stats().waiting == 1;
+    held.clear();
+    t.join();
+    return waited;
+  }
+
+  // How many hashes `request` ran.
+  std::uint64_t Hashes(const std::function<void()>& request) {
+    const std::uint64_t before = hasher_->limiter().stats().admitted;
+    request();
+    return hasher_->limiter().stats().admitted - before;
+  }
+
+  Status SignIn(std::string email, std::string password) {
+    PasswordAuthRequest req{std::move(email), std::move(password), {}, {}, {}, {}};
+    return passwords_->Authenticate(*Project(), req, clock_.Now()).status();
+  }
+};
+
+TEST_F(HashLimiterPathsTest, SignUpSignInAndEveryDummyHashTakeASlot) {
+  const auto sign_up = [&] { SignUp("limited@example.com"); };
+  EXPECT_TRUE(WaitsForAHashSlot(sign_up));
+  const auto right = [&] { EXPECT_OK(SignIn("limited@example.com", kPassword)); };
+  EXPECT_TRUE(WaitsForAHashSlot(right));
+  const auto wrong = [&] {
+    EXPECT_ERROR(SignIn("limited@example.com", "not the password"), ErrorCode::kPasswordMismatch);
+  };
+  EXPECT_TRUE(WaitsForAHashSlot(wrong));
+  const auto unknown = [&] {
+    EXPECT_ERROR(SignIn("nobody@example.com", kPassword), ErrorCode::kPasswordMismatch);
+  };
+  EXPECT_TRUE(WaitsForAHashSlot(unknown));
+  EXPECT_TRUE(WaitsForAHashSlot(wrong));  // The second failure locks (threshold 2).
+  const auto locked = [&] {
+    EXPECT_ERROR(SignIn("limited@example.com", kPassword), ErrorCode::kUserLocked);
+  };
+  EXPECT_TRUE(WaitsForAHashSlot(locked));
+  UserFields no_password_user;
+  no_password_user.email = "nopassword@example.com";
+  ASSERT_OK(users_->Create(*Project(), no_password_user, clock_.Now()));
+  const auto no_password = [&] {
+    EXPECT_ERROR(SignIn("nopassword@example.com", kPassword), ErrorCode::kPasswordMismatch);
+  };
+  EXPECT_TRUE(WaitsForAHashSlot(no_password));
+}
+
+TEST_F(HashLimiterPathsTest, EachRequestHashesOnce) {
+  EXPECT_EQ(Hashes([&] { SignUp("once@example.com"); }), 1u);
+  EXPECT_EQ(Hashes([&] { EXPECT_OK(SignIn("once@example.com", kPassword)); }), 1u);
+  EXPECT_EQ(Hashes([&] { (void)SignIn("once@example.com", "not the password"); }), 1u);
+  EXPECT_EQ(Hashes([&] { (void)SignIn("nobody@example.com", kPassword); }), 1u);
+  EXPECT_EQ(hasher_->limiter().stats().on_io_thread, 0u);
+}
+
+TEST_F(HashLimiterPathsTest, ConcurrentSignInsNeverHashMoreAtOnceThanTheSlots) {
+  SignUp("many@example.com");
+  const std::uint64_t before = hasher_->limiter().stats().admitted;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) EXPECT_OK(SignIn("many@example.com", kPassword));
+    });
+  }
+  for (auto& t : threads) t.join();
+  const HashLimiter::Stats s = hasher_->limiter().stats();
+  EXPECT_EQ(s.admitted - before, 30u);
+  EXPECT_LE(s.peak_in_flight, s.slots);
+  EXPECT_EQ(s.in_flight, 0);
 }
 
 TEST_F(ServiceTest, WeakPasswordsAndDuplicatesAreRefused) {

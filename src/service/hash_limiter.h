@@ -1,0 +1,71 @@
+// How many password hashes run at once in this process.
+//
+// Argon2id is memory-hard: each hash fills its working memory (19 MiB by default) and keeps one
+// core busy from start to end. More hashes at once than cores finish no more of them: they take
+// turns on the cores and evict each other's memory from the caches, so every one takes longer
+// and fewer finish per second (docs/benchmarks.md, "Password sign-in"). The limiter admits up to
+// `slots` hashes at once and queues the rest in arrival order, so that under a storm of sign-ins
+// the oldest request waits least.
+#ifndef TESSERA_SERVICE_HASH_LIMITER_H_
+#define TESSERA_SERVICE_HASH_LIMITER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace tessera {
+
+class HashLimiter {
+ public:
+  // REQUIRES: slots >= 1.
+  explicit HashLimiter(int slots);
+  HashLimiter(const HashLimiter&) = delete;
+  HashLimiter& operator=(const HashLimiter&) = delete;
+
+  // One admitted hash; its slot is released when the Slot is destroyed.
+  class [[nodiscard]] Slot {
+   public:
+    Slot(Slot&& other) noexcept : limiter_(other.limiter_) { other.limiter_ = nullptr; }
+    Slot& operator=(Slot&&) = delete;
+    Slot(const Slot&) = delete;
+    ~Slot();
+
+   private:
+    friend class HashLimiter;
+    explicit Slot(HashLimiter* limiter) : limiter_(limiter) {}
+    HashLimiter* limiter_;
+  };
+
+  // Blocks the calling thread until a slot is free; callers are admitted in the order they called.
+  // Never call it on an I/O thread (common/thread_role.h): it is counted (Stats::on_io_thread) and,
+  // in debug builds, aborts.
+  Slot Acquire();
+
+  struct Stats {
+    int slots = 0;
+    int in_flight = 0;               // Slots held now.
+    int waiting = 0;                 // Callers blocked in Acquire now.
+    int peak_in_flight = 0;          // The most slots held at once so far (at most `slots`).
+    std::uint64_t admitted = 0;      // Slots handed out so far.
+    std::uint64_t on_io_thread = 0;  // Of those, on a ThreadRole::kIo thread: a bug if not 0.
+  };
+  Stats stats() const;
+
+  // One slot per core (std::thread::hardware_concurrency, at least 1).
+  static int DefaultSlots();
+
+ private:
+  void Release();
+
+  const int slots_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // Tickets are taken in arrival order; ticket t may run once t < released_ + slots_.
+  std::uint64_t next_ticket_ = 0;  // GUARDED_BY(mu_)
+  std::uint64_t released_ = 0;     // GUARDED_BY(mu_)
+  Stats stats_;                    // GUARDED_BY(mu_)
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_SERVICE_HASH_LIMITER_H_
