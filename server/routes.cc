@@ -34,6 +34,7 @@ constexpr RouteDef kRoutes[] = {
 
   {kPost,   "/v1/passwords",                        kProjectSecret,  kYes,        h::PasswordsCreate},
   {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kYes,        h::PasswordsAuthenticate},
+  {kPost,   "/v1/passwords/migrate",                kProjectSecret,  kYes,        h::PasswordsMigrate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
 };
 // clang-format on
