@@ -28,9 +28,10 @@ namespace tessera::tools {
 
 struct ImportOptions {
   std::string project_id;
-  // Users per transaction. Default: 500 (one commit costs about as much as 500 inserts on SQLite
-  // with synchronous=FULL).
-  std::size_t batch_size = 500;
+  // Users per transaction. Default: 5000. A commit on SQLite (synchronous=FULL) costs an fsync,
+  // and each batch rewrites the index pages it touched, so larger batches cost less per user;
+  // 5000 prepared users hold about 10 MiB. docs/benchmarks.md has the measurements.
+  std::size_t batch_size = 5000;
   // Longest line accepted, as the server's request body limit. Default: 64 KiB.
   std::size_t max_line_bytes = 64 * 1024;
   // Progress: a bar redrawn in place (a terminal) or a plain line every `progress_interval`.

@@ -44,9 +44,10 @@ struct Opened {
   std::optional<MasterKey> key;
 };
 
-Result<Opened> Open(const StoreFlags& f) {
+Result<Opened> Open(const StoreFlags& f, int writer_cache_kib = 0) {
   Opened o;
   StoreOptions options;  // Not exclusive: subcommands run beside a server.
+  options.writer_cache_kib = writer_cache_kib;
   options.on_warning = [](std::string_view warning) {
     std::fprintf(stderr, "tessera: warning: %.*s\n", static_cast<int>(warning.size()),
                  warning.data());
@@ -287,6 +288,7 @@ int main(int argc, char** argv) {
   StoreFlags users_store;
   tools::ImportOptions import;
   std::string import_file, import_report, import_progress = "auto";
+  int import_cache_mib = 64;
   auto* import_cmd = users_cmd->add_subcommand(
       "import",
       "Import users with password hashes made elsewhere (bcrypt, md_5, sha_1, sha_512, argon_2i, "
@@ -305,6 +307,13 @@ int main(int argc, char** argv) {
                          "error_message} to this file");
   import_cmd->add_option("--batch-size", import.batch_size, "Users per transaction")
       ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->capture_default_str();
+  import_cmd
+      ->add_option("--cache-mib", import_cache_mib,
+                   "SQLite: page cache of the import's connection, filled only as the database "
+                   "grows (the inserts land all over the user indexes, and a page the cache "
+                   "misses is a read). Peak memory is about this plus one batch")
+      ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   import_cmd
       ->add_option("--progress", import_progress,
@@ -429,7 +438,7 @@ int main(int argc, char** argv) {
   }
 
   if (import_cmd->parsed()) {
-    auto opened = Open(users_store);
+    auto opened = Open(users_store, import_cache_mib * 1024);
     if (!opened.ok()) return Fail(opened.status());
     std::FILE* in = stdin;
     std::int64_t size = 0;
