@@ -431,5 +431,68 @@ class ImportTest(Case):
                                    "password": "imported-password-1"}))
 
 
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                    "migration.md")
+
+# The passwords docs/migration.md names beside its example lines.
+DOCS_PASSWORDS = {
+    "ada@example.com": "Ocelot-Pancake-42",
+    "grace@example.com": "user1password",
+    "linus@example.com": "Marmalade-Tuesday-7",
+    "rosalind@example.com": "Lantern-Quiet-93",
+}
+
+
+def docs_lines():
+    """Every line of the ```jsonl blocks of docs/migration.md."""
+    lines, inside = [], False
+    with open(DOCS) as f:
+        for line in f:
+            if line.startswith("```"):
+                inside = line.strip() == "```jsonl"
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
+class DocsExamplesTest(Case):
+    """The worked examples of docs/migration.md are exact: each line goes in through the API and
+    through the CLI, and its user signs in with the password the page names."""
+
+    def setUp(self):
+        super().setUp()
+        self.db = self.new_database()
+        self.lines = docs_lines()
+        self.assertEqual(sorted(json.loads(l)["email"] for l in self.lines),
+                         sorted(DOCS_PASSWORDS))
+
+    def check_sign_ins(self, c):
+        for email, password in DOCS_PASSWORDS.items():
+            with self.subTest(email=email):
+                self.assertError(c.post("/v1/passwords/authenticate",
+                                        {"email": email, "password": password + "?"}),
+                                 401, "unauthorized_credentials")
+                self.assertSuccess(c.post("/v1/passwords/authenticate",
+                                          {"email": email, "password": password}))
+
+    def test_through_the_api(self):
+        project = create_project(self.db)
+        server = self.start_server(self.db)
+        c = server.client(project)
+        for line in self.lines:
+            body = self.assertSuccess(c.post("/v1/passwords/migrate", json.loads(line)))
+            self.assertIs(body["user_created"], True)
+        self.check_sign_ins(c)
+
+    def test_through_the_cli(self):
+        project = create_project(self.db)
+        path = os.path.join(self.new_workdir(), "docs.jsonl")
+        write_lines(path, self.lines)
+        proc = run_import(self.db, project.project_id, path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        server = self.start_server(self.db)
+        self.check_sign_ins(server.client(project))
+
+
 if __name__ == "__main__":
     unittest.main()
