@@ -277,7 +277,7 @@ Status CheckScryptParameters(std::int64_t n, std::int64_t r, std::int64_t p) {
   if (128 * n * r > B::kScryptMaxMemoryBytes || n * r * p > B::kScryptMaxWork) {
     return Error(ErrorCode::kInvalidScryptParameters,
                  "scrypt parameters too costly: 128·N·r must be at most 256 MiB and N·r·p at "
-                 "most 2^23.");
+                 "most 2^22.");
   }
   return Status::Ok();
 }
