@@ -315,8 +315,10 @@ Result<ImportSummary> ImportUsers(SessionStore& store, std::FILE* in, std::int64
   LineReader reader(in, options.max_line_bytes);
   std::int64_t number = 0;
   Status failure;
-  while (const auto line = reader.Next()) {
+  while (auto line = reader.Next()) {
     ++number;
+    // A byte-order mark, as Windows tools write them, is not part of the first line's JSON.
+    if (number == 1 && line->text.starts_with("\xEF\xBB\xBF")) line->text.erase(0, 3);
     const std::string_view t = line->text;
     if (!line->too_long && t.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     ++importer.summary().lines;
