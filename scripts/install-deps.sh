@@ -8,11 +8,13 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-14 clang-format-14 libclang-rt-14-dev
   # libraries (README.md says why each one is here)
   libssl-dev libboost1.81-dev libsqlite3-dev libpq-dev libsodium-dev libzxcvbn-dev libcli11-dev
-  libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libcrypt-dev
   # test peers: the real database server, interop verifiers, load generation and its ceiling
   postgresql python3 python3-jwt python3-cryptography nodejs wrk nginx-light curl
   # a node whose wall clock runs ahead, for the multi-node tests
   faketime
+  # independent password hashers whose hashes the migration tests import
+  python3-bcrypt python3-argon2 python3-passlib time
 )
 
 missing=()

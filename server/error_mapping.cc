@@ -130,6 +130,65 @@ HttpError MapError(ErrorCode code) {
       return {404, "stream_not_found", ""};
     case E::kSsfStreamExists:
       return {409, "stream_already_exists", ""};
+    // Password migration: every refusal is the caller's input, named as Stytch names it.
+    case E::kInvalidHashType:
+      return {400, "invalid_hash_type", ""};
+    case E::kInvalidHash:
+      return {400, "invalid_hash", ""};
+    case E::kInvalidBcryptHash:
+      return {400, "invalid_bcrypt_hash", ""};
+    case E::kInvalidBcryptCost:
+      return {400, "invalid_bcrypt_cost", ""};
+    case E::kInvalidMd5Hash:
+      return {400, "invalid_md_5_hash", ""};
+    case E::kInvalidSha1Hash:
+      return {400, "invalid_sha_1_hash", ""};
+    case E::kInvalidSha512Hash:
+      return {400, "invalid_sha_512_hash", ""};
+    case E::kInvalidPrependSalt:
+      return {400, "invalid_prepend_salt", ""};
+    case E::kInvalidAppendSalt:
+      return {400, "invalid_append_salt", ""};
+    case E::kInvalidArgon2Salt:
+      return {400, "invalid_argon_2_salt", ""};
+    case E::kInvalidArgon2IterationAmount:
+      return {400, "invalid_argon_2_iteration_amount", ""};
+    case E::kInvalidArgon2Memory:
+      return {400, "invalid_argon_2_memory", ""};
+    case E::kInvalidArgon2Threads:
+      return {400, "invalid_argon_2_threads", ""};
+    case E::kInvalidArgon2KeyLength:
+      return {400, "invalid_argon_2_key_length", ""};
+    case E::kArgon2KeyLengthMismatch:
+      return {400, "argon_2_key_length_mismatch", ""};
+    case E::kInvalidBase64ScryptHash:
+      return {400, "invalid_base64_scrypt_hash", ""};
+    case E::kInvalidBase64ScryptSalt:
+      return {400, "invalid_base64_scrypt_salt", ""};
+    case E::kInvalidScryptSaltLength:
+      return {400, "invalid_scrypt_salt_length", ""};
+    case E::kInvalidScryptNParameter:
+      return {400, "invalid_scrypt_n_parameter", ""};
+    case E::kInvalidScryptParameters:
+      return {400, "invalid_scrypt_parameters", ""};
+    case E::kScryptKeyLengthMismatch:
+      return {400, "scrypt_key_length_mismatch", ""};
+    case E::kInvalidPbkdf2Hash:
+      return {400, "invalid_pbkdf_2_hash", ""};
+    case E::kInvalidPbkdf2Salt:
+      return {400, "invalid_pbkdf_2_salt", ""};
+    case E::kInvalidPbkdf2IterationAmount:
+      return {400, "invalid_pbkdf_2_iteration_amount", ""};
+    case E::kInvalidPbkdf2Algorithm:
+      return {400, "invalid_pbkdf_2_algorithm", ""};
+    case E::kPbkdf2KeyLengthMismatch:
+      return {400, "pbkdf_2_key_length_mismatch", ""};
+    case E::kInvalidPhpassHashPrefix:
+      return {400, "invalid_phpass_hash_prefix", ""};
+    case E::kInvalidPhpassHashFormat:
+      return {400, "invalid_phpass_hash_format", ""};
+    case E::kPasswordAlreadyExists:
+      return {400, "password_already_exists", ""};
     // Keys (reachable from the CLI, never from bad API input).
     case E::kKeyNotFound:
       return {404, "key_not_found", ""};

@@ -36,6 +36,9 @@ class InstrumentedStore final : public ForwardingStore {
   Status CreateUser(const User& u) override {
     TESSERA_TIMED("create_user", ForwardingStore::CreateUser(u));
   }
+  Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override {
+    TESSERA_TIMED("create_users", ForwardingStore::CreateUsers(users));
+  }
   Result<std::optional<User>> GetUser(std::string_view p, std::string_view u) override {
     TESSERA_TIMED("get_user", ForwardingStore::GetUser(p, u));
   }

@@ -39,20 +39,20 @@ const boost::json::value* JsonBody::Find(std::string_view name) const {
 Result<std::optional<std::string>> JsonBody::OptString(std::string_view name) const {
   const auto* v = Find(name);
   if (v == nullptr) return std::optional<std::string>();
-  if (!v->is_string()) return WrongType(name, "a string");
+  if (!v->is_string()) return WrongType(Named(name), "a string");
   return std::optional<std::string>(std::string(v->get_string()));
 }
 
 Result<std::optional<std::string_view>> JsonBody::OptStringView(std::string_view name) const {
   const auto* v = Find(name);
   if (v == nullptr) return std::optional<std::string_view>();
-  if (!v->is_string()) return WrongType(name, "a string");
+  if (!v->is_string()) return WrongType(Named(name), "a string");
   return std::optional<std::string_view>(std::string_view(v->get_string()));
 }
 
 Result<std::string> JsonBody::String(std::string_view name) const {
   TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> s, OptString(name));
-  if (!s) return Error(ErrorCode::kBadRequest, std::string(name) + " is required.");
+  if (!s) return Error(ErrorCode::kBadRequest, Named(name) + " is required.");
   return std::move(*s);
 }
 
@@ -70,20 +70,20 @@ Result<std::optional<std::int64_t>> JsonBody::OptInt(std::string_view name) cons
       return std::optional<std::int64_t>(static_cast<std::int64_t>(d));
     }
   }
-  return WrongType(name, "an integer");
+  return WrongType(Named(name), "an integer");
 }
 
 Result<std::optional<bool>> JsonBody::OptBool(std::string_view name) const {
   const auto* v = Find(name);
   if (v == nullptr) return std::optional<bool>();
-  if (!v->is_bool()) return WrongType(name, "a boolean");
+  if (!v->is_bool()) return WrongType(Named(name), "a boolean");
   return std::optional<bool>(v->get_bool());
 }
 
 Result<std::optional<boost::json::object>> JsonBody::OptObject(std::string_view name) const {
   const auto* v = Find(name);
   if (v == nullptr) return std::optional<boost::json::object>();
-  if (!v->is_object()) return WrongType(name, "an object");
+  if (!v->is_object()) return WrongType(Named(name), "an object");
   return std::optional<boost::json::object>(v->get_object());
 }
 
@@ -91,10 +91,10 @@ Result<std::optional<std::vector<std::string>>> JsonBody::OptStringArray(
     std::string_view name) const {
   const auto* v = Find(name);
   if (v == nullptr) return std::optional<std::vector<std::string>>();
-  if (!v->is_array()) return WrongType(name, "an array of strings");
+  if (!v->is_array()) return WrongType(Named(name), "an array of strings");
   std::vector<std::string> out;
   for (const auto& e : v->get_array()) {
-    if (!e.is_string()) return WrongType(name, "an array of strings");
+    if (!e.is_string()) return WrongType(Named(name), "an array of strings");
     out.emplace_back(e.get_string());
   }
   return std::optional<std::vector<std::string>>(std::move(out));
@@ -104,6 +104,13 @@ std::optional<boost::json::value> JsonBody::OptValue(std::string_view name) cons
   const auto* v = Find(name);
   if (v == nullptr) return std::nullopt;
   return *v;
+}
+
+Result<std::optional<JsonBody>> JsonBody::OptNested(std::string_view name) const {
+  const auto* v = Find(name);
+  if (v == nullptr) return std::optional<JsonBody>();
+  if (!v->is_object()) return WrongType(Named(name), "an object");
+  return std::optional<JsonBody>(JsonBody(v->get_object(), Named(name) + "."));
 }
 
 }  // namespace tessera::server

@@ -36,13 +36,20 @@ class JsonBody {
   Result<std::optional<std::vector<std::string>>> OptStringArray(std::string_view name) const;
   // Any JSON value except null.
   std::optional<boost::json::value> OptValue(std::string_view name) const;
+  // A member that must be an object, read with the same rules as a body of its own; its errors
+  // name the member as "<name>.<member>".
+  Result<std::optional<JsonBody>> OptNested(std::string_view name) const;
 
   const boost::json::object& object() const { return object_; }
 
  private:
-  explicit JsonBody(boost::json::object o) : object_(std::move(o)) {}
+  explicit JsonBody(boost::json::object o, std::string prefix = "")
+      : object_(std::move(o)), prefix_(std::move(prefix)) {}
   const boost::json::value* Find(std::string_view name) const;
+  // `name` as error messages spell it.
+  std::string Named(std::string_view name) const { return prefix_ + std::string(name); }
   boost::json::object object_;
+  std::string prefix_;  // "<member>." for a nested body, else empty.
 };
 
 // kBadRequest "<name> must be <what>".

@@ -40,6 +40,7 @@ constexpr RouteDef kRoutes[] = {
 
   {kPost,   "/v1/passwords",                        kProjectSecret,  kHashes,     h::PasswordsCreate},
   {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kHashes,     h::PasswordsAuthenticate},
+  {kPost,   "/v1/passwords/migrate",                kProjectSecret,  kYes,        h::PasswordsMigrate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
 };
 // clang-format on

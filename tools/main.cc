@@ -9,6 +9,7 @@
 #include "service/project_registry.h"
 #include "tessera/store/open_store.h"
 #include "tessera/token/key_ring.h"
+#include "tools/import_users.h"
 
 namespace {
 
@@ -43,9 +44,10 @@ struct Opened {
   std::optional<MasterKey> key;
 };
 
-Result<Opened> Open(const StoreFlags& f) {
+Result<Opened> Open(const StoreFlags& f, int writer_cache_kib = 0) {
   Opened o;
   StoreOptions options;  // Not exclusive: subcommands run beside a server.
+  options.writer_cache_kib = writer_cache_kib;
   options.on_warning = [](std::string_view warning) {
     std::fprintf(stderr, "tessera: warning: %.*s\n", static_cast<int>(warning.size()),
                  warning.data());
@@ -307,6 +309,45 @@ int main(int argc, char** argv) {
   retire_cmd->add_option("--project", project_id, "Project id")->required();
   retire_cmd->add_option("--kid", kid, "Key id")->required();
 
+  // --- users ----------------------------------------------------------------------------------
+  auto* users_cmd = app.add_subcommand("users", "Bring users into a project.");
+  users_cmd->require_subcommand(1);
+  StoreFlags users_store;
+  tools::ImportOptions import;
+  std::string import_file, import_report, import_progress = "auto";
+  int import_cache_mib = 64;
+  auto* import_cmd = users_cmd->add_subcommand(
+      "import",
+      "Import users with password hashes made elsewhere (bcrypt, md_5, sha_1, sha_512, argon_2i, "
+      "argon_2id, scrypt, pbkdf_2, phpass, firebase_scrypt): a file with one passwords/migrate "
+      "request body (JSON) per line, checked exactly as the API checks it and written straight "
+      "into the database, many users per transaction. Users already present with a password "
+      "(same email or external_id) are skipped, so a re-run is safe. Every refused line is "
+      "reported with its number and reason; the exit status is 0 only when every line is in. "
+      "See docs/migration.md.");
+  AddStoreFlags(import_cmd, users_store);
+  import_cmd->add_option("--project", import.project_id, "Project id")->required();
+  import_cmd->add_option("--file", import_file, "JSON Lines file; - reads standard input")
+      ->required();
+  import_cmd->add_option("--report", import_report,
+                         "Also write each refused line as a JSON object {line, error_type, "
+                         "error_message} to this file");
+  import_cmd->add_option("--batch-size", import.batch_size, "Users per transaction")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->capture_default_str();
+  import_cmd
+      ->add_option("--cache-mib", import_cache_mib,
+                   "SQLite: page cache of the import's connection, filled only as the database "
+                   "grows (the inserts land all over the user indexes, and a page the cache "
+                   "misses is a read). Peak memory is about this plus one batch")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  import_cmd
+      ->add_option("--progress", import_progress,
+                   "auto (a bar on a terminal, else a line every 5 s), bar, lines or off")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
@@ -422,6 +463,47 @@ int main(int argc, char** argv) {
     }
     std::cout << "deleted " << secret_id << "\n";
     return 0;
+  }
+
+  if (import_cmd->parsed()) {
+    auto opened = Open(users_store, import_cache_mib * 1024);
+    if (!opened.ok()) return Fail(opened.status());
+    std::FILE* in = stdin;
+    std::int64_t size = 0;
+    if (import_file != "-") {
+      in = std::fopen(import_file.c_str(), "rb");
+      if (in == nullptr) {
+        return Fail(Error(ErrorCode::kInvalidArgument, "cannot open " + import_file));
+      }
+      if (std::fseek(in, 0, SEEK_END) == 0) size = std::ftell(in);
+      std::rewind(in);
+    }
+    std::FILE* report = nullptr;
+    if (!import_report.empty()) {
+      report = std::fopen(import_report.c_str(), "w");
+      if (report == nullptr) {
+        return Fail(Error(ErrorCode::kInvalidArgument, "cannot write " + import_report));
+      }
+    }
+    using P = tools::ImportOptions::Progress;
+    import.progress = import_progress == "bar"     ? P::kBar
+                      : import_progress == "lines" ? P::kLines
+                      : import_progress == "off"   ? P::kOff
+                                                   : P::kAuto;
+    auto summary = tools::ImportUsers(*opened->store, in, size, import, SystemRandom(),
+                                      SystemClock(), stderr, report, stderr);
+    if (in != stdin) std::fclose(in);
+    if (report != nullptr && std::fclose(report) != 0) {
+      return Fail(Error(ErrorCode::kInvalidArgument, "writing " + import_report + " failed"));
+    }
+    if (!summary.ok()) return Fail(summary.status());
+    std::printf("%s\n", boost::json::serialize(boost::json::object{{"lines", summary->lines},
+                                                                   {"created", summary->created},
+                                                                   {"attached", summary->attached},
+                                                                   {"skipped", summary->skipped},
+                                                                   {"refused", summary->refused}})
+                            .c_str());
+    return summary->complete() ? 0 : 1;
   }
 
   if (rotate_cmd->parsed()) {

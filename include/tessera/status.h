@@ -121,6 +121,36 @@ enum class ErrorCode {
   // --- Shared Signals (SSF) streams -------------------------------------------------------------
   kSsfStreamNotFound,  // The project has no SSF event stream with this id.
   kSsfStreamExists,    // The project already has its one SSF event stream.
+  // --- Password migration (passwords/migrate, `tessera users import`) ----------------------------
+  kInvalidHashType,     // hash_type names no hash Tessera can verify.
+  kInvalidHash,         // The hash does not have the form its hash_type needs.
+  kInvalidBcryptHash,   // Not a $2a$/$2b$/$2y$ bcrypt string of 60 characters.
+  kInvalidBcryptCost,   // A bcrypt cost outside the bounds Tessera verifies (4..16).
+  kInvalidMd5Hash,      // An md_5 hash that is not 32 hex digits.
+  kInvalidSha1Hash,     // A sha_1 hash that is not 40 hex digits.
+  kInvalidSha512Hash,   // A sha_512 hash that is not 128 hex digits.
+  kInvalidPrependSalt,  // prepend_salt too long or holding a NUL.
+  kInvalidAppendSalt,   // append_salt too long or holding a NUL.
+  kInvalidArgon2Salt,   // An Argon2 salt shorter than 8 bytes, longer than 64, or unreadable.
+  kInvalidArgon2IterationAmount,  // Argon2 passes outside 1..16 (or passes × memory too large).
+  kInvalidArgon2Memory,           // Argon2 memory outside 8·threads KiB..256 MiB.
+  kInvalidArgon2Threads,          // Argon2 lanes outside 1..16.
+  kInvalidArgon2KeyLength,        // Argon2 output length outside 16..128 bytes.
+  kArgon2KeyLengthMismatch,       // argon_2_config.key_length is not the length of the hash.
+  kInvalidBase64ScryptHash,       // A scrypt hash that is not base64 (or a malformed $scrypt$).
+  kInvalidBase64ScryptSalt,       // A scrypt salt that is not base64.
+  kInvalidScryptSaltLength,       // A scrypt salt of 0 or more than 256 bytes.
+  kInvalidScryptNParameter,       // N not a power of two in 2..262144.
+  kInvalidScryptParameters,       // r, p or the memory they need outside the bounds.
+  kScryptKeyLengthMismatch,       // scrypt_config.key_length is not the length of the hash.
+  kInvalidPbkdf2Hash,             // A pbkdf_2 hash that is not base64 of 16..128 bytes.
+  kInvalidPbkdf2Salt,             // A pbkdf_2 salt that is not base64 of 1..256 bytes.
+  kInvalidPbkdf2IterationAmount,  // PBKDF2 iterations outside 1..2 000 000.
+  kInvalidPbkdf2Algorithm,        // pbkdf_2_config.algorithm other than sha256 or sha512.
+  kPbkdf2KeyLengthMismatch,       // pbkdf_2_config.key_length is not the length of the hash.
+  kInvalidPhpassHashPrefix,       // A phpass hash that starts with neither $P$ nor $H$.
+  kInvalidPhpassHashFormat,       // A phpass hash of the wrong length, alphabet or iteration count.
+  kPasswordAlreadyExists,         // The user with this email already has a password.
 
   // --- Storage and internal ---------------------------------------------------------------------
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.

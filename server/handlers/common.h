@@ -24,6 +24,10 @@ Result<SessionAttributes> ParseAttributes(const JsonBody& body);
 // The user members of users/create, users/update and passwords/create.
 Result<UserFields> ParseUserFields(const JsonBody& body);
 
+// The body of passwords/migrate (spec-next §4.1). Also `tessera users import`, one line per
+// request, so that the route and the import read every member the same way.
+Result<PasswordMigrateRequest> ParsePasswordMigrateRequest(const JsonBody& body);
+
 // The user object, with is_locked as of `now`.
 void AppendUserValue(const CachedUser& user, TimePoint now, std::string& out);
 

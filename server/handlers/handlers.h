@@ -37,6 +37,7 @@ Result<ApiResponse> UsersSearch(Call& call);
 // passwords.cc: /v1/passwords/*.
 Result<ApiResponse> PasswordsCreate(Call& call);
 Result<ApiResponse> PasswordsAuthenticate(Call& call);
+Result<ApiResponse> PasswordsMigrate(Call& call);
 Result<ApiResponse> PasswordsStrengthCheck(Call& call);
 
 }  // namespace tessera::server::handlers

@@ -38,6 +38,34 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kInvalidCursor:
     case ErrorCode::kInvalidSearchQuery:
     case ErrorCode::kWeakPassword:
+    case ErrorCode::kInvalidHashType:
+    case ErrorCode::kInvalidHash:
+    case ErrorCode::kInvalidBcryptHash:
+    case ErrorCode::kInvalidBcryptCost:
+    case ErrorCode::kInvalidMd5Hash:
+    case ErrorCode::kInvalidSha1Hash:
+    case ErrorCode::kInvalidSha512Hash:
+    case ErrorCode::kInvalidPrependSalt:
+    case ErrorCode::kInvalidAppendSalt:
+    case ErrorCode::kInvalidArgon2Salt:
+    case ErrorCode::kInvalidArgon2IterationAmount:
+    case ErrorCode::kInvalidArgon2Memory:
+    case ErrorCode::kInvalidArgon2Threads:
+    case ErrorCode::kInvalidArgon2KeyLength:
+    case ErrorCode::kArgon2KeyLengthMismatch:
+    case ErrorCode::kInvalidBase64ScryptHash:
+    case ErrorCode::kInvalidBase64ScryptSalt:
+    case ErrorCode::kInvalidScryptSaltLength:
+    case ErrorCode::kInvalidScryptNParameter:
+    case ErrorCode::kInvalidScryptParameters:
+    case ErrorCode::kScryptKeyLengthMismatch:
+    case ErrorCode::kInvalidPbkdf2Hash:
+    case ErrorCode::kInvalidPbkdf2Salt:
+    case ErrorCode::kInvalidPbkdf2IterationAmount:
+    case ErrorCode::kInvalidPbkdf2Algorithm:
+    case ErrorCode::kPbkdf2KeyLengthMismatch:
+    case ErrorCode::kInvalidPhpassHashPrefix:
+    case ErrorCode::kInvalidPhpassHashFormat:
       return C::kInvalidArgument;
     case ErrorCode::kUnauthorizedCredentials:
     case ErrorCode::kPasswordMismatch:
@@ -55,6 +83,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kDuplicatePhoneNumber:
     case ErrorCode::kDuplicateExternalId:
     case ErrorCode::kSsfStreamExists:
+    case ErrorCode::kPasswordAlreadyExists:
       return C::kAlreadyExists;
     case ErrorCode::kNoUserPassword:
     case ErrorCode::kTooManySecrets:
@@ -247,6 +276,64 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "ssf_stream_not_found";
     case ErrorCode::kSsfStreamExists:
       return "ssf_stream_exists";
+    case ErrorCode::kInvalidHashType:
+      return "invalid_hash_type";
+    case ErrorCode::kInvalidHash:
+      return "invalid_hash";
+    case ErrorCode::kInvalidBcryptHash:
+      return "invalid_bcrypt_hash";
+    case ErrorCode::kInvalidBcryptCost:
+      return "invalid_bcrypt_cost";
+    case ErrorCode::kInvalidMd5Hash:
+      return "invalid_md_5_hash";
+    case ErrorCode::kInvalidSha1Hash:
+      return "invalid_sha_1_hash";
+    case ErrorCode::kInvalidSha512Hash:
+      return "invalid_sha_512_hash";
+    case ErrorCode::kInvalidPrependSalt:
+      return "invalid_prepend_salt";
+    case ErrorCode::kInvalidAppendSalt:
+      return "invalid_append_salt";
+    case ErrorCode::kInvalidArgon2Salt:
+      return "invalid_argon_2_salt";
+    case ErrorCode::kInvalidArgon2IterationAmount:
+      return "invalid_argon_2_iteration_amount";
+    case ErrorCode::kInvalidArgon2Memory:
+      return "invalid_argon_2_memory";
+    case ErrorCode::kInvalidArgon2Threads:
+      return "invalid_argon_2_threads";
+    case ErrorCode::kInvalidArgon2KeyLength:
+      return "invalid_argon_2_key_length";
+    case ErrorCode::kArgon2KeyLengthMismatch:
+      return "argon_2_key_length_mismatch";
+    case ErrorCode::kInvalidBase64ScryptHash:
+      return "invalid_base64_scrypt_hash";
+    case ErrorCode::kInvalidBase64ScryptSalt:
+      return "invalid_base64_scrypt_salt";
+    case ErrorCode::kInvalidScryptSaltLength:
+      return "invalid_scrypt_salt_length";
+    case ErrorCode::kInvalidScryptNParameter:
+      return "invalid_scrypt_n_parameter";
+    case ErrorCode::kInvalidScryptParameters:
+      return "invalid_scrypt_parameters";
+    case ErrorCode::kScryptKeyLengthMismatch:
+      return "scrypt_key_length_mismatch";
+    case ErrorCode::kInvalidPbkdf2Hash:
+      return "invalid_pbkdf_2_hash";
+    case ErrorCode::kInvalidPbkdf2Salt:
+      return "invalid_pbkdf_2_salt";
+    case ErrorCode::kInvalidPbkdf2IterationAmount:
+      return "invalid_pbkdf_2_iteration_amount";
+    case ErrorCode::kInvalidPbkdf2Algorithm:
+      return "invalid_pbkdf_2_algorithm";
+    case ErrorCode::kPbkdf2KeyLengthMismatch:
+      return "pbkdf_2_key_length_mismatch";
+    case ErrorCode::kInvalidPhpassHashPrefix:
+      return "invalid_phpass_hash_prefix";
+    case ErrorCode::kInvalidPhpassHashFormat:
+      return "invalid_phpass_hash_format";
+    case ErrorCode::kPasswordAlreadyExists:
+      return "password_already_exists";
     case ErrorCode::kStoreUnavailable:
       return "store_unavailable";
     case ErrorCode::kStoreConflict:

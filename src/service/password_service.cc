@@ -82,6 +82,44 @@ Result<PasswordResult> PasswordService::Create(const ProjectContext& project,
   return out;
 }
 
+Result<bool> PasswordService::VerifyStored(const std::string& stored,
+                                           std::string_view password) const {
+  if (IsMigratedHash(stored)) return VerifyMigratedHash(stored, password);
+  return hasher_.Verify(stored, password);
+}
+
+Result<PasswordMigrateResult> PasswordService::Migrate(const ProjectContext& project,
+                                                       const PasswordMigrateRequest& req,
+                                                       TimePoint now) {
+  now = std::chrono::floor<Seconds>(now);
+  TESSERA_ASSIGN_OR_RETURN(User prepared,
+                           PrepareMigratedUser(project.project, req, ctx_.random, now));
+  const std::string& pid = project.project.project_id;
+  for (int attempt = 0;; ++attempt) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<User> found, ctx_.store.GetUserByEmail(pid, req.email));
+    if (!found) {
+      const Status created = ctx_.store.CreateUser(prepared);
+      // A user with this email was created since the read: migrate onto it instead.
+      if (created.code() == ErrorCode::kDuplicateEmail && attempt == 0) continue;
+      TESSERA_RETURN_IF_ERROR(created);
+      PasswordMigrateResult out;
+      out.email_id = prepared.emails.front().email_id;
+      out.user = MakeCachedUser(std::move(prepared));
+      out.user_created = true;
+      ctx_.users.Insert(out.user, ctx_.users.epoch());
+      return out;
+    }
+    PasswordMigrateResult out;
+    TESSERA_ASSIGN_OR_RETURN(out.user, users_.Modify(project, found->user_id, now, [&](User& u) {
+      return ApplyMigrationToExistingUser(prepared, req, u);
+    }));
+    for (const UserEmail& e : out.user->user.emails) {
+      if (NormalizeEmail(e.email) == NormalizeEmail(req.email)) out.email_id = e.email_id;
+    }
+    return out;
+  }
+}
+
 Status PasswordService::RecordFailure(const ProjectContext& project, const User& user,
                                       TimePoint now) {
   const std::string& pid = project.project.project_id;
@@ -143,7 +181,8 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
     }
     return Error(ErrorCode::kNoUserPassword, "This user has no password.");
   }
-  if (!hasher_.Verify(user.password->hash, req.password)) {
+  TESSERA_ASSIGN_OR_RETURN(const bool match, VerifyStored(user.password->hash, req.password));
+  if (!match) {
     TESSERA_RETURN_IF_ERROR(RecordFailure(project, user, now));
     return Mismatch();
   }
@@ -160,7 +199,10 @@ Result<PasswordResult> PasswordService::Authenticate(const ProjectContext& proje
 
   std::shared_ptr<const CachedUser> current;
   const bool clear_failures = user.failed_password_attempts > 0 || user.locked_until.has_value();
-  const bool rehash = hasher_.NeedsRehash(user.password->hash);
+  // A migrated hash is replaced by Tessera's own at its first successful use, as is an Argon2id
+  // hash made with other parameters than the current ones.
+  const bool rehash =
+      IsMigratedHash(user.password->hash) || hasher_.NeedsRehash(user.password->hash);
   if (clear_failures || rehash) {
     std::string new_hash;
     if (rehash) {

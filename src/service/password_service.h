@@ -6,6 +6,7 @@
 #include <string>
 
 #include "service/password_hasher.h"
+#include "service/password_migration.h"
 #include "service/password_strength.h"
 #include "service/service_context.h"
 #include "service/session_service.h"
@@ -36,6 +37,12 @@ struct PasswordResult {
   std::optional<SessionResult> session;  // Absent when no session was requested.
 };
 
+struct PasswordMigrateResult {
+  std::shared_ptr<const CachedUser> user;
+  std::string email_id;
+  bool user_created = false;  // False: an existing password-less user got the password.
+};
+
 class PasswordService {
  public:
   // `hasher` must outlive the service.
@@ -57,10 +64,21 @@ class PasswordService {
   Result<PasswordResult> Authenticate(const ProjectContext& project, const PasswordAuthRequest& req,
                                       TimePoint now);
 
+  // passwords/migrate: a user with this email and a hash made elsewhere (PrepareMigratedUser),
+  // created, or given to the existing user of that email if it has no password (then
+  // user_created is false). The hash is verified as it is until the first successful
+  // Authenticate, which replaces it with Tessera's Argon2id hash. Errors: those of
+  // PrepareMigratedUser, kPasswordAlreadyExists, kDuplicatePhoneNumber, kDuplicateExternalId.
+  // Hashes nothing, so it runs in microseconds plus the store's write.
+  Result<PasswordMigrateResult> Migrate(const ProjectContext& project,
+                                        const PasswordMigrateRequest& req, TimePoint now);
+
   StrengthResult StrengthCheck(const ProjectContext& project, std::string_view password,
                                std::string_view email) const;
 
  private:
+  // `password` against a stored hash: Tessera's Argon2id string or a migrated one.
+  Result<bool> VerifyStored(const std::string& stored, std::string_view password) const;
   // Counts a failed attempt of `user` and drops what the caches hold of it.
   Status RecordFailure(const ProjectContext& project, const User& user, TimePoint now);
   // The enumeration-protected answer for an email that names no user: the work a real account

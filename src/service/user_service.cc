@@ -121,6 +121,8 @@ Status ValidateExternalId(std::string_view id) {
   return Status::Ok();
 }
 
+Status ValidateUserFields(const UserFields& fields) { return ValidateFields(fields); }
+
 Result<std::shared_ptr<const CachedUser>> UserService::Create(
     const ProjectContext& project, const UserFields& f, TimePoint now,
     std::optional<UserPassword> password) {

@@ -30,6 +30,9 @@ struct UserFields {
 Status ValidateEmail(std::string_view email);
 Status ValidatePhoneNumber(std::string_view phone);
 Status ValidateExternalId(std::string_view id);
+// Every check users/create applies to `fields` (the syntax checks above, metadata size and depth,
+// roles, name parts). kBadRequest for the size limits.
+Status ValidateUserFields(const UserFields& fields);
 
 class UserService {
  public:

@@ -58,6 +58,9 @@ class ForwardingStore : public SessionStore {
   }
   Result<std::int64_t> ConfigVersion() override { return target_.ConfigVersion(); }
   Status CreateUser(const User& user) override { return target_.CreateUser(user); }
+  Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override {
+    return target_.CreateUsers(users);
+  }
   Result<std::optional<User>> GetUser(std::string_view project_id,
                                       std::string_view user_id) override {
     return target_.GetUser(project_id, user_id);

@@ -29,6 +29,7 @@ Result<std::unique_ptr<SessionStore>> OpenStore(std::string_view url, const Stor
     o.path = *path;
     o.busy_timeout_ms = options.busy_timeout_ms;
     o.read_connections = options.read_connections;
+    o.writer_cache_kib = options.writer_cache_kib;
     o.exclusive = options.exclusive;
     o.on_warning = options.on_warning;
     return OpenSqliteStore(o);

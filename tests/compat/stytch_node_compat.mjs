@@ -544,6 +544,134 @@ test('2. passwords.authenticate signs in; wrong password and unknown email fail 
   assert.ok(noSession.session == null);
 });
 
+// --- 2b. Password migration ------------------------------------------------------------------
+
+// Hashes made outside Tessera: Node's own crypto for the digests, scrypt and PBKDF2, and two fixed
+// vectors from Debian's python3 packages for bcrypt and Argon2id.
+//   bcrypt.hashpw(b"migrated-via-node-1", b"$2b$04$CCCCCCCCCCCCCCCCCCCCC.")      (python3-bcrypt)
+const BCRYPT_VECTOR = '$2b$04$CCCCCCCCCCCCCCCCCCCCC.x/QASTJYNI5wdeChUJV3AVCe7fSXWEO';
+//   argon2.low_level.hash_secret(b"migrated-via-node-1", b"somesaltsomesalt", time_cost=1,
+//       memory_cost=256, parallelism=2, hash_len=32, type=Type.ID)             (python3-argon2)
+const ARGON2_VECTOR =
+  '$argon2id$v=19$m=256,t=1,p=2$c29tZXNhbHRzb21lc2FsdA$N+BxqujZ1rWzK0zIRTpPAK9T4CylRuy5yOx7FMCL8BA';
+
+test('2b. passwords.migrate imports hashes made elsewhere; they sign in, then are Argon2id', async () => {
+  const { createHash, pbkdf2Sync, scryptSync } = await import('node:crypto');
+  // A project of its own, made while the server runs: the users below stay out of project A's
+  // user counts (scenario 8).
+  const C = await createProject('compat migrate');
+  const mc = new Client({ project_id: C.project_id, secret: C.secret, env: server.base });
+  const password = randomPassword();
+  const salt = randomBytes(16);
+  const requests = [
+    {
+      hash_type: 'md_5',
+      hash: createHash('md5').update(`pre${password}`).digest('hex'),
+      md_5_config: { prepend_salt: 'pre', append_salt: '' },
+      password,
+    },
+    {
+      hash_type: 'sha_1',
+      hash: createHash('sha1').update(`${password}post`).digest('hex'),
+      sha_1_config: { prepend_salt: '', append_salt: 'post' },
+      password,
+    },
+    {
+      hash_type: 'scrypt',
+      hash: scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64'),
+      scrypt_config: {
+        salt: salt.toString('base64'),
+        n_parameter: 1024,
+        r_parameter: 8,
+        p_parameter: 1,
+        key_length: 32,
+      },
+      password,
+    },
+    {
+      hash_type: 'pbkdf_2',
+      hash: pbkdf2Sync(password, salt, 1000, 32, 'sha256').toString('base64'),
+      pbkdf_2_config: {
+        salt: salt.toString('base64'),
+        iteration_amount: 1000,
+        key_length: 32,
+        algorithm: 'sha256',
+      },
+      password,
+    },
+    { hash_type: 'bcrypt', hash: BCRYPT_VECTOR, password: 'migrated-via-node-1' },
+    { hash_type: 'argon_2id', hash: ARGON2_VECTOR, password: 'migrated-via-node-1' },
+  ];
+  for (const { password: pw, ...req } of requests) {
+    const email = randomEmail(`migrate-${req.hash_type}`);
+    const res = await mc.passwords.migrate({
+      email,
+      ...req,
+      name: { first_name: 'Mig', last_name: req.hash_type },
+      trusted_metadata: { source: 'node' },
+      external_id: `node-${req.hash_type}-${randomBytes(4).toString('hex')}`,
+    });
+    assertSuccess(res);
+    assert.equal(res.user_created, true, req.hash_type);
+    assert.equal(res.user.user_id, res.user_id);
+    assert.equal(res.user.emails[0].email_id, res.email_id);
+    assert.equal(res.user.name.last_name, req.hash_type);
+    assert.deepEqual(res.user.trusted_metadata, { source: 'node' });
+    assert.ok(res.user.password?.password_id, 'the user has a password');
+
+    await rejectsStytch(
+      mc.passwords.authenticate({ email, password: `${pw}x` }),
+      401,
+      'unauthorized_credentials',
+    );
+    const login = await mc.passwords.authenticate({
+      email,
+      password: pw,
+      session_duration_minutes: 5,
+    });
+    assertSuccess(login);
+    assert.equal(login.user_id, res.user_id, req.hash_type);
+    // Now under Tessera's Argon2id: the same password again, and a second migration refused.
+    assertSuccess(await mc.passwords.authenticate({ email, password: pw }));
+    await rejectsStytch(
+      mc.passwords.migrate({ email, ...req }),
+      400,
+      'password_already_exists',
+    );
+  }
+
+  // Onto an existing password-less user, as stytch-python's own integration test does.
+  const email = randomEmail('migrate-existing');
+  const created = await mc.users.create({ email });
+  const onto = await mc.passwords.migrate({
+    email,
+    hash_type: 'bcrypt',
+    hash: BCRYPT_VECTOR,
+  });
+  assert.equal(onto.user_created, false);
+  assert.equal(onto.user_id, created.user_id);
+
+  await rejectsStytch(
+    mc.passwords.migrate({ email: randomEmail('x'), hash_type: 'bcrypt', hash: 'nope' }),
+    400,
+    'invalid_bcrypt_hash',
+  );
+  await rejectsStytch(
+    mc.passwords.migrate({
+      email: randomEmail('x'),
+      hash_type: 'bcrypt',
+      hash: `$2b$31$${BCRYPT_VECTOR.slice(7)}`,
+    }),
+    400,
+    'invalid_bcrypt_cost',
+  );
+  await rejectsStytch(
+    mc.passwords.migrate({ email: randomEmail('x'), hash_type: 'md5', hash: '00' }),
+    400,
+    'invalid_hash_type',
+  );
+});
+
 // --- 3. Authenticate by token ------------------------------------------------------------------
 
 test('3. sessions.authenticate by session_token echoes the token with a fresh JWT', async (t) => {

@@ -56,6 +56,7 @@ POST_ROUTES = (
     "/v1/users/search",
     "/v1/passwords",
     "/v1/passwords/authenticate",
+    "/v1/passwords/migrate",
     "/v1/passwords/strength_check",
 )
 

@@ -76,6 +76,10 @@ class FaultyStore final : public ForwardingStore {
     if (Failing("CreateUser")) return Down();
     return ForwardingStore::CreateUser(u);
   }
+  Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override {
+    if (Failing("CreateUsers")) return Down();
+    return ForwardingStore::CreateUsers(users);
+  }
 
  private:
   bool Failing(const char* op) {

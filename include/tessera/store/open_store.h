@@ -17,6 +17,7 @@ namespace tessera {
 struct StoreOptions {
   int busy_timeout_ms = 5000;       // SQLite: wait for locks this long. Default: 5 s.
   int read_connections = 4;         // SQLite readers. Default: 4.
+  int writer_cache_kib = 0;         // SQLite: see SqliteOptions::writer_cache_kib. Default: 0.
   int pool_size = 8;                // PostgreSQL connections per node. Default: 8.
   int statement_timeout_ms = 5000;  // PostgreSQL statement timeout. Default: 5 s.
   // SQLite: refuse to open a database another exclusive store (another server) has open; see

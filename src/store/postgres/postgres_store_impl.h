@@ -76,6 +76,7 @@ class PostgresStore final : public SessionStore {
 
   // --- Users (postgres_users.cc) --------------------------------------------------------------
   Status CreateUser(const User& u) override;
+  Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override;
   Result<std::optional<User>> GetUser(std::string_view project_id,
                                       std::string_view user_id) override;
   Result<std::optional<User>> GetUserByEmail(std::string_view project_id,

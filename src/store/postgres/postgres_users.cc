@@ -99,6 +99,24 @@ Status WriteUserChildren(Connection& c, const User& u) {
   return Status::Ok();
 }
 
+// The insert of CreateUser, inside the caller's transaction; unique violations come back as
+// kStoreConflict "unique:<constraint>" (MapUnique names them).
+Status InsertUser(Connection& c, const User& u) {
+  TESSERA_RETURN_IF_ERROR(CheckExternalId(c, u));
+  std::vector<Param> params = UserParams(u);
+  params.push_back(pg::Time(u.created_at));
+  params.push_back(pg::Time(u.updated_at));
+  TESSERA_RETURN_IF_ERROR(
+      c.Exec("create_user",
+             "INSERT INTO users(project_id, user_id, external_id, status, first_name, middle_name, "
+             "last_name, trusted_metadata, untrusted_metadata, roles, password_id, password_hash, "
+             "password_requires_reset, password_created_at, failed_attempts, first_failed_at, "
+             "locked_until, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+             "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0)",
+             params));
+  return WriteUserChildren(c, u);
+}
+
 Result<std::optional<User>> LoadUser(Connection& c, std::string_view project_id,
                                      std::string_view user_id) {
   TESSERA_ASSIGN_OR_RETURN(
@@ -156,21 +174,27 @@ Result<std::optional<User>> LoadUser(Connection& c, std::string_view project_id,
 }  // namespace
 
 Status PostgresStore::CreateUser(const User& u) {
-  return MapUnique(Write([&](Connection& c) -> Status {
-    TESSERA_RETURN_IF_ERROR(CheckExternalId(c, u));
-    std::vector<Param> params = UserParams(u);
-    params.push_back(pg::Time(u.created_at));
-    params.push_back(pg::Time(u.updated_at));
-    TESSERA_RETURN_IF_ERROR(c.Exec(
-        "create_user",
-        "INSERT INTO users(project_id, user_id, external_id, status, first_name, middle_name, "
-        "last_name, trusted_metadata, untrusted_metadata, roles, password_id, password_hash, "
-        "password_requires_reset, password_created_at, failed_attempts, first_failed_at, "
-        "locked_until, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0)",
-        params));
-    return WriteUserChildren(c, u);
-  }));
+  return MapUnique(Write([&](Connection& c) -> Status { return InsertUser(c, u); }));
+}
+
+Result<std::vector<Status>> PostgresStore::CreateUsers(const std::vector<User>& users) {
+  return Write([&](Connection& c) -> Result<std::vector<Status>> {
+    std::vector<Status> out;
+    out.reserve(users.size());
+    for (const User& u : users) {
+      // A savepoint per user: a unique violation aborts only what followed it.
+      TESSERA_RETURN_IF_ERROR(c.Simple("SAVEPOINT create_user"));
+      Status s = MapUnique(InsertUser(c, u));
+      if (!s.ok()) {
+        TESSERA_RETURN_IF_ERROR(c.Simple("ROLLBACK TO SAVEPOINT create_user"));
+        // Only the user's own refusals are per user; a failing database fails the batch.
+        if (s.category() != ErrorCategory::kAlreadyExists) return s;
+      }
+      TESSERA_RETURN_IF_ERROR(c.Simple("RELEASE SAVEPOINT create_user"));
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
 }
 
 Result<std::optional<User>> PostgresStore::GetUser(std::string_view project_id,

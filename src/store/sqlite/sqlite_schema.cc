@@ -224,6 +224,10 @@ Status SqliteStore::Open() {
   TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA journal_mode=WAL"));
   TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
   TESSERA_RETURN_IF_ERROR(writer_->Exec("PRAGMA foreign_keys=ON"));
+  if (options_.writer_cache_kib > 0) {
+    const std::string pragma = "PRAGMA cache_size=-" + std::to_string(options_.writer_cache_kib);
+    TESSERA_RETURN_IF_ERROR(writer_->Exec(pragma.c_str()));
+  }
   TESSERA_RETURN_IF_ERROR(Migrate());
   // Now that -wal and -shm exist. Those left by an older Tessera, or by a crash, may be looser
   // than the database: SQLite gives them the database's mode only when it creates them (or finds

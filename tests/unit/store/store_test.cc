@@ -555,6 +555,60 @@ TEST_P(StoreTest, UsersUniquenessAndVersions) {
   EXPECT_ERROR(store_->UpdateUser(ghost), ErrorCode::kUserNotFound);
 }
 
+// The import's batch write: one transaction, one status per user, a refused user undone alone,
+// and migrated hash strings kept byte for byte.
+TEST_P(StoreTest, CreateUsersReportsEachUserAndKeepsTheRest) {
+  ASSERT_OK(store_->CreateUser(NewUser("user-0", "present@example.com")));
+  std::vector<User> batch;
+  batch.push_back(NewUser("user-1", "one@example.com"));
+  batch.back().password = UserPassword{
+      "password-1",
+      R"(migrated:{"type":"bcrypt","hash":"$2b$04$abcdefghijklmnopqrstuu5UWyuxawIwQzpnlr0Mft5nu6B9cYh/C"})",
+      false, clock_.Now()};
+  batch.push_back(NewUser("user-2", "PRESENT@example.com"));  // Clashes with the store.
+  batch.push_back(NewUser("user-3", "two@example.com"));
+  batch.back().external_id = "ext-3";
+  batch.push_back(NewUser("user-4", "ONE@example.com"));  // Clashes with user-1 of this batch.
+  batch.push_back(NewUser("user-5", "three@example.com"));
+  batch.back().external_id = "ext-3";  // Clashes with user-3 of this batch.
+  batch.push_back(NewUser("user-6", "four@example.com"));
+  batch.back().phone_numbers.push_back({"phone-6", "+15555550100", true});
+  batch.push_back(NewUser("user-7", "five@example.com"));
+  batch.back().phone_numbers.push_back({"phone-7", "+15555550100", false});
+
+  auto results = store_->CreateUsers(batch);
+  ASSERT_OK(results);
+  ASSERT_EQ(results->size(), batch.size());
+  EXPECT_OK((*results)[0]);
+  EXPECT_ERROR((*results)[1], ErrorCode::kDuplicateEmail);
+  EXPECT_OK((*results)[2]);
+  EXPECT_ERROR((*results)[3], ErrorCode::kDuplicateEmail);
+  EXPECT_ERROR((*results)[4], ErrorCode::kDuplicateExternalId);
+  EXPECT_OK((*results)[5]);
+  EXPECT_ERROR((*results)[6], ErrorCode::kDuplicatePhoneNumber);
+
+  for (const char* id : {"user-1", "user-3", "user-6"}) {
+    auto u = store_->GetUser(project_, id);
+    ASSERT_OK(u);
+    EXPECT_TRUE(u->has_value()) << id;
+  }
+  for (const char* id : {"user-2", "user-4", "user-5", "user-7"}) {
+    auto u = store_->GetUser(project_, id);
+    ASSERT_OK(u);
+    EXPECT_FALSE(u->has_value()) << id;  // Undone entirely, child rows included.
+  }
+  auto one = store_->GetUser(project_, "user-1");
+  ASSERT_TRUE((*one)->password.has_value());
+  EXPECT_EQ((*one)->password->hash, batch[0].password->hash);
+  auto six = store_->GetUser(project_, "user-6");
+  ASSERT_EQ((*six)->phone_numbers.size(), 1u);
+  EXPECT_TRUE((*six)->phone_numbers[0].verified);
+
+  auto empty = store_->CreateUsers({});
+  ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
 TEST_P(StoreTest, SessionsRevocationsAndTouches) {
   ASSERT_OK(store_->CreateUser(NewUser("user-1", "a@example.com")));
   const SessionRecord s = NewSession("session-1", "user-1", 7);
