@@ -87,6 +87,14 @@ class SessionRecordStore {
   // existed (nothing is appended then).
   virtual Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                                      TimePoint now) = 0;
+  // Revokes (deletes) every session of the user except `keep_session_id` ("" keeps none) and, when
+  // any was deleted, appends ONE `user` entry at `now` to the project's revocation log, in the same
+  // transaction (a password reset ends the user's other sessions this way). Returns the deleted
+  // sessions' ids.
+  virtual Result<std::vector<std::string>> RevokeUserSessions(std::string_view project_id,
+                                                              std::string_view user_id,
+                                                              std::string_view keep_session_id,
+                                                              TimePoint now) = 0;
   // Deletes sessions that expired before `cutoff`. Returns how many.
   virtual Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) = 0;
 };

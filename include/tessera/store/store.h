@@ -7,6 +7,9 @@
 //   * UserStore (tessera/store/user_store.h): users, their emails and phones, user search.
 //   * SessionRecordStore (tessera/store/session_record_store.h): sessions, touches, the
 //     revocation stream, expiry.
+//   * OneTimeTokenStore and OutboxStore (tessera/store/one_time_token_store.h, outbox_store.h):
+//     email sign-in tokens and the messages that carry them; RedirectUrlStore
+//     (redirect_url_store.h): where emailed links may point; RateLimitStore (rate_limit_store.h).
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -35,7 +38,11 @@
 
 #include "tessera/result.h"
 #include "tessera/store/lockout_store.h"
+#include "tessera/store/one_time_token_store.h"
+#include "tessera/store/outbox_store.h"
 #include "tessera/store/project_store.h"
+#include "tessera/store/rate_limit_store.h"
+#include "tessera/store/redirect_url_store.h"
 #include "tessera/store/revocation_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/user_store.h"
@@ -60,7 +67,11 @@ class SessionStore : public ProjectStore,
                      public UserStore,
                      public LockoutStore,
                      public SessionRecordStore,
-                     public RevocationLogStore {
+                     public RevocationLogStore,
+                     public OneTimeTokenStore,
+                     public OutboxStore,
+                     public RedirectUrlStore,
+                     public RateLimitStore {
  public:
   ~SessionStore() override = default;
 
