@@ -98,7 +98,12 @@ void Metrics::TouchFlush(std::size_t touches, bool ok) {
 
 void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
   std::lock_guard lock(mu_);
-  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read)};
+  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read), false};
+}
+
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_[std::move(name)] = Gauge{std::move(help), std::move(read), true};
 }
 
 std::string Metrics::RenderPrometheus() const {
@@ -167,7 +172,8 @@ std::string Metrics::RenderPrometheus() const {
   out += "# TYPE tessera_touches_written_total counter\n";
   out += "tessera_touches_written_total " + std::to_string(touches_written_.load()) + "\n";
   for (const auto& [name, g] : gauges_) {
-    out += "# HELP " + name + " " + g.help + "\n# TYPE " + name + " gauge\n" + name + " ";
+    out += "# HELP " + name + " " + g.help + "\n# TYPE " + name +
+           (g.counter ? " counter\n" : " gauge\n") + name + " ";
     AppendDouble(g.read(), out);
     out += '\n';
   }

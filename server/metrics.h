@@ -51,6 +51,8 @@ class Metrics {
 
   // Gauges read at render time (cache sizes, queue lengths): name -> callback.
   void AddGauge(std::string name, std::string help, std::function<double()> read);
+  // Counters kept elsewhere (the outbox sender's), read at render time: name -> callback.
+  void AddCounter(std::string name, std::string help, std::function<double()> read);
 
   std::string RenderPrometheus() const;
 
@@ -73,6 +75,7 @@ class Metrics {
   struct Gauge {
     std::string help;
     std::function<double()> read;
+    bool counter = false;
   };
   std::map<std::string, Gauge> gauges_;  // GUARDED_BY(mu_)
 

@@ -144,9 +144,8 @@ class ForwardingStore : public SessionStore {
                                    TimePoint now) override {
     return target_.ConsumeOneTimeToken(project_id, token_id, now);
   }
-  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id,
-                                           std::string_view method_id, OneTimeTokenKind kind,
-                                           TimePoint now) override {
+  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id, std::string_view method_id,
+                                           OneTimeTokenKind kind, TimePoint now) override {
     return target_.RevokeOneTimeTokens(project_id, method_id, kind, now);
   }
   Result<std::int64_t> DeleteExpiredOneTimeTokens(TimePoint cutoff) override {
@@ -168,7 +167,9 @@ class ForwardingStore : public SessionStore {
     return target_.AbandonOutbox(message_id, claim_id, error);
   }
   Result<OutboxStats> GetOutboxStats() override { return target_.GetOutboxStats(); }
-  Result<std::int64_t> PruneOutbox(TimePoint cutoff) override { return target_.PruneOutbox(cutoff); }
+  Result<std::int64_t> PruneOutbox(TimePoint cutoff) override {
+    return target_.PruneOutbox(cutoff);
+  }
   Status AddRedirectUrl(const RedirectUrl& url) override { return target_.AddRedirectUrl(url); }
   Result<std::vector<RedirectUrl>> ListRedirectUrls(std::string_view project_id) override {
     return target_.ListRedirectUrls(project_id);

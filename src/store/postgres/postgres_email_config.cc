@@ -21,10 +21,11 @@ Status PostgresStore::AddRedirectUrl(const RedirectUrl& u) {
                                             {pg::Text(u.project_id)}));
     if (p.size() == 0) return Error(ErrorCode::kProjectNotFound, "no such project");
     if (u.is_default) {
-      TESSERA_RETURN_IF_ERROR(c.Exec("clear_redirect_default",
-                                     "UPDATE redirect_urls SET is_default = false WHERE "
-                                     "project_id = $1 AND type = $2",
-                                     {pg::Text(u.project_id), pg::Text(RedirectUrlTypeName(u.type))}));
+      TESSERA_RETURN_IF_ERROR(
+          c.Exec("clear_redirect_default",
+                 "UPDATE redirect_urls SET is_default = false WHERE "
+                 "project_id = $1 AND type = $2",
+                 {pg::Text(u.project_id), pg::Text(RedirectUrlTypeName(u.type))}));
     }
     return c
         .Exec("add_redirect_url",
@@ -76,12 +77,13 @@ Result<std::int64_t> PostgresStore::CountRateLimitHit(const RateLimitKey& key,
   return Write([&](Connection& c) -> Result<std::int64_t> {
     TESSERA_ASSIGN_OR_RETURN(
         Rows r,
-        c.Exec("count_rate_limit_hit",
-               "INSERT INTO rate_limits(key, window_start, hits, expires_at) VALUES ($1, $2, 1, $3) "
-               "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
-               "RETURNING hits",
-               {pg::Bytea(std::string_view(reinterpret_cast<const char*>(key.data()), key.size())),
-                pg::Time(window_start), pg::Time(expires_at)}));
+        c.Exec(
+            "count_rate_limit_hit",
+            "INSERT INTO rate_limits(key, window_start, hits, expires_at) VALUES ($1, $2, 1, $3) "
+            "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1 "
+            "RETURNING hits",
+            {pg::Bytea(std::string_view(reinterpret_cast<const char*>(key.data()), key.size())),
+             pg::Time(window_start), pg::Time(expires_at)}));
     if (r.size() != 1) return Error(ErrorCode::kInternal, "the rate-limit counter returned no row");
     return r.Int(0, 0);
   });

@@ -54,13 +54,13 @@ Status PostgresStore::IssueOneTimeTokens(const std::vector<OneTimeToken>& tokens
       TESSERA_RETURN_IF_ERROR(c.Exec("one_time_token_lock",
                                      "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                      {pg::Text(first.project_id + "|" + first.method_id)}));
-      TESSERA_RETURN_IF_ERROR(c.Exec("supersede_one_time_tokens",
-                                     "UPDATE one_time_tokens SET consumed_at = $1 WHERE "
-                                     "project_id = $2 AND method_id = $3 AND kind = $4 AND "
-                                     "consumed_at IS NULL",
-                                     {pg::Time(first.created_at), pg::Text(first.project_id),
-                                      pg::Text(first.method_id),
-                                      pg::Text(OneTimeTokenKindName(first.kind))}));
+      TESSERA_RETURN_IF_ERROR(
+          c.Exec("supersede_one_time_tokens",
+                 "UPDATE one_time_tokens SET consumed_at = $1 WHERE "
+                 "project_id = $2 AND method_id = $3 AND kind = $4 AND "
+                 "consumed_at IS NULL",
+                 {pg::Time(first.created_at), pg::Text(first.project_id), pg::Text(first.method_id),
+                  pg::Text(OneTimeTokenKindName(first.kind))}));
     }
     for (const OneTimeToken& t : tokens) {
       TESSERA_RETURN_IF_ERROR(c.Exec(
@@ -79,9 +79,9 @@ Status PostgresStore::IssueOneTimeTokens(const std::vector<OneTimeToken>& tokens
           "INSERT INTO email_outbox(message_id, project_id, sealed, state, attempts, created_at, "
           "next_attempt_at, expires_at, claim_id, claimed_until, last_error) VALUES ($1, $2, $3, "
           "'pending', 0, $4, $5, $6, NULL, NULL, '')",
-          {pg::Text(message->message_id), pg::Text(message->project_id),
-           pg::Bytea(message->sealed), pg::Time(message->created_at),
-           pg::Time(message->next_attempt_at), pg::Time(message->expires_at)}));
+          {pg::Text(message->message_id), pg::Text(message->project_id), pg::Bytea(message->sealed),
+           pg::Time(message->created_at), pg::Time(message->next_attempt_at),
+           pg::Time(message->expires_at)}));
     }
     return Status::Ok();
   });
@@ -156,8 +156,7 @@ Result<std::vector<OutboxMessage>> PostgresStore::ClaimOutbox(TimePoint now, Sec
                        "o.message_id = d.message_id RETURNING o.message_id, o.project_id, "
                        "o.sealed, o.attempts, o.created_at, o.next_attempt_at, o.expires_at, "
                        "o.last_error",
-                       {pg::Text(claim_id), pg::Time(now + lease), pg::Time(now),
-                        pg::Int(limit)}));
+                       {pg::Text(claim_id), pg::Time(now + lease), pg::Time(now), pg::Int(limit)}));
     std::vector<OutboxMessage> out;
     for (int i = 0; i < r.size(); ++i) {
       OutboxMessage m;
@@ -178,8 +177,7 @@ Result<std::vector<OutboxMessage>> PostgresStore::ClaimOutbox(TimePoint now, Sec
   });
 }
 
-Result<bool> PostgresStore::CompleteOutbox(std::string_view message_id,
-                                           std::string_view claim_id) {
+Result<bool> PostgresStore::CompleteOutbox(std::string_view message_id, std::string_view claim_id) {
   return Write([&](Connection& c) -> Result<bool> {
     TESSERA_ASSIGN_OR_RETURN(
         Rows r, c.Exec("complete_outbox",

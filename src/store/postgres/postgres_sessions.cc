@@ -219,9 +219,10 @@ Result<bool> PostgresStore::RevokeSession(std::string_view project_id, std::stri
   });
 }
 
-Result<std::vector<std::string>> PostgresStore::RevokeUserSessions(
-    std::string_view project_id, std::string_view user_id, std::string_view keep_session_id,
-    TimePoint now) {
+Result<std::vector<std::string>> PostgresStore::RevokeUserSessions(std::string_view project_id,
+                                                                   std::string_view user_id,
+                                                                   std::string_view keep_session_id,
+                                                                   TimePoint now) {
   return Write([&](Connection& c) -> Result<std::vector<std::string>> {
     TESSERA_ASSIGN_OR_RETURN(
         Rows r, c.Exec("revoke_user_sessions",

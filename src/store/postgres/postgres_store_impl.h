@@ -7,8 +7,8 @@
 //   postgres_sessions.cc  sessions, touches, revocations, expiry
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
 //   postgres_revocations.cc  the per-project revocation log
-//   postgres_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email outbox
-//   postgres_email_config.cc  redirect URLs and rate-limit counters
+//   postgres_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email
+//   outbox postgres_email_config.cc  redirect URLs and rate-limit counters
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -122,9 +122,8 @@ class PostgresStore final : public SessionStore {
                                                        const OneTimeDigest& digest) override;
   Result<bool> ConsumeOneTimeToken(std::string_view project_id, std::string_view token_id,
                                    TimePoint now) override;
-  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id,
-                                           std::string_view method_id, OneTimeTokenKind kind,
-                                           TimePoint now) override;
+  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id, std::string_view method_id,
+                                           OneTimeTokenKind kind, TimePoint now) override;
   Result<std::int64_t> DeleteExpiredOneTimeTokens(TimePoint cutoff) override;
   Result<std::vector<OutboxMessage>> ClaimOutbox(TimePoint now, Seconds lease, int limit,
                                                  std::string_view claim_id) override;

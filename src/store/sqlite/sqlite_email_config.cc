@@ -45,9 +45,8 @@ Status SqliteStore::AddRedirectUrl(const RedirectUrl& u) {
 Result<std::vector<RedirectUrl>> SqliteStore::ListRedirectUrls(std::string_view project_id) {
   return Read([&](Connection& c) -> Result<std::vector<RedirectUrl>> {
     TESSERA_ASSIGN_OR_RETURN(
-        Statement st,
-        c.Prepare("SELECT type, url, is_default, created_at FROM redirect_urls WHERE "
-                  "project_id = ? ORDER BY type, url"));
+        Statement st, c.Prepare("SELECT type, url, is_default, created_at FROM redirect_urls WHERE "
+                                "project_id = ? ORDER BY type, url"));
     st.Bind(1, project_id);
     std::vector<RedirectUrl> out;
     for (;;) {
@@ -55,9 +54,8 @@ Result<std::vector<RedirectUrl>> SqliteStore::ListRedirectUrls(std::string_view 
       if (!row) break;
       const auto type = RedirectUrlTypeFromName(st.Text(0));
       if (!type) return Error(ErrorCode::kStoreCorrupt, "a stored redirect URL has no valid type");
-      out.push_back(
-          RedirectUrl{std::string(project_id), *type, std::string(st.Text(1)), st.Int(2) != 0,
-                      st.Time(3)});
+      out.push_back(RedirectUrl{std::string(project_id), *type, std::string(st.Text(1)),
+                                st.Int(2) != 0, st.Time(3)});
     }
     return out;
   });
@@ -78,8 +76,8 @@ Status SqliteStore::RemoveRedirectUrl(std::string_view project_id, RedirectUrlTy
   });
 }
 
-Result<std::int64_t> SqliteStore::CountRateLimitHit(const RateLimitKey& key,
-                                                    TimePoint window_start, TimePoint expires_at) {
+Result<std::int64_t> SqliteStore::CountRateLimitHit(const RateLimitKey& key, TimePoint window_start,
+                                                    TimePoint expires_at) {
   return Write([&](Connection& c) -> Result<std::int64_t> {
     TESSERA_ASSIGN_OR_RETURN(
         Statement st,
@@ -99,7 +97,8 @@ Result<std::int64_t> SqliteStore::CountRateLimitHit(const RateLimitKey& key,
 
 Result<std::int64_t> SqliteStore::DeleteExpiredRateLimits(TimePoint now) {
   return Write([&](Connection& c) -> Result<std::int64_t> {
-    TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("DELETE FROM rate_limits WHERE expires_at < ?"));
+    TESSERA_ASSIGN_OR_RETURN(Statement st,
+                             c.Prepare("DELETE FROM rate_limits WHERE expires_at < ?"));
     st.Bind(1, now);
     TESSERA_RETURN_IF_ERROR(st.Run());
     return std::int64_t{st.changes()};

@@ -160,8 +160,8 @@ Result<std::int64_t> SqliteStore::DeleteExpiredOneTimeTokens(TimePoint cutoff) {
   });
 }
 
-Result<std::vector<OutboxMessage>> SqliteStore::ClaimOutbox(TimePoint now, Seconds lease,
-                                                            int limit, std::string_view claim_id) {
+Result<std::vector<OutboxMessage>> SqliteStore::ClaimOutbox(TimePoint now, Seconds lease, int limit,
+                                                            std::string_view claim_id) {
   if (limit < 1 || limit > 1000) return Error(ErrorCode::kInvalidArgument, "limit out of range");
   return Write([&](Connection& c) -> Result<std::vector<OutboxMessage>> {
     TESSERA_ASSIGN_OR_RETURN(

@@ -6,8 +6,8 @@
 //   sqlite_sessions.cc  sessions, touches, revocations, expiry
 //   sqlite_lockout.cc   failed password attempts of users and of unknown emails
 //   sqlite_revocations.cc  the per-project revocation log
-//   sqlite_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email outbox
-//   sqlite_email_config.cc  redirect URLs and rate-limit counters
+//   sqlite_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email
+//   outbox sqlite_email_config.cc  redirect URLs and rate-limit counters
 // A new record family adds its methods to the interface, its tables as a new migration in
 // sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
 // tessera/store/sqlite_store.h.
@@ -113,9 +113,8 @@ class SqliteStore final : public SessionStore {
                                                        const OneTimeDigest& digest) override;
   Result<bool> ConsumeOneTimeToken(std::string_view project_id, std::string_view token_id,
                                    TimePoint now) override;
-  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id,
-                                           std::string_view method_id, OneTimeTokenKind kind,
-                                           TimePoint now) override;
+  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id, std::string_view method_id,
+                                           OneTimeTokenKind kind, TimePoint now) override;
   Result<std::int64_t> DeleteExpiredOneTimeTokens(TimePoint cutoff) override;
   Result<std::vector<OutboxMessage>> ClaimOutbox(TimePoint now, Seconds lease, int limit,
                                                  std::string_view claim_id) override;
