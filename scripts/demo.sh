@@ -60,7 +60,7 @@ Walk-through (paste into another terminal while the server below runs):
   # 6. Email sign-in: a magic link, delivered as a file in $mail_dir (--smtp-url file:DIR;
   #    a real relay is --smtp-url smtp://user:pass@host:587, see docs/email.md)
   curl -s -u "\$AUTH" $base/v1/magic_links/email/login_or_create -d '{"email":"grace@example.com"}'
-  sleep 1; LINK=\$(grep -ho 'http://localhost:3000/authenticate?[^ ]*' \$(ls -t $mail_dir/*.eml | head -1) | head -1)
+  sleep 1; LINK=\$(grep -ho 'http://localhost:3000/authenticate?[^ ]*' \$(ls -t $mail_dir/*.eml | head -1) | head -1 | tr -d '\\r')
   echo "\$LINK"      # what the email asks Grace to open
   ML_TOKEN=\$(echo "\$LINK" | sed -E 's/.*token=//; s/%3D/=/g')
   curl -s -u "\$AUTH" $base/v1/magic_links/authenticate \\
