@@ -638,6 +638,59 @@ class PasswordResetTest(EmailCase):
                          400, "session_too_old_to_reset_password")
 
 
+EMAIL_ROUTES = (
+    "/v1/magic_links/email/login_or_create", "/v1/magic_links/email/send",
+    "/v1/magic_links/email/invite", "/v1/magic_links/email/revoke_invite", "/v1/magic_links",
+    "/v1/magic_links/authenticate", "/v1/otps/email/login_or_create", "/v1/otps/email/send",
+    "/v1/otps/sms/send", "/v1/otps/sms/login_or_create", "/v1/otps/whatsapp/send",
+    "/v1/otps/whatsapp/login_or_create", "/v1/otps/authenticate",
+    "/v1/passwords/email/reset/start", "/v1/passwords/email/reset",
+    "/v1/passwords/existing_password/reset", "/v1/passwords/session/reset",
+)
+
+
+class EmailBadInputTest(EmailCase):
+    """Bad input is a 4xx on every email route, never a 5xx (odd values may also be fine: 200)."""
+
+    def test_malformed_bodies(self):
+        deep = '{"zz":' + "[" * 5000 + "]" * 5000 + "}"
+        for route in EMAIL_ROUTES:
+            for body in ("{", "[]", '"x"', "5", "null", '{"a":1,}', b'{"email":"\xff@x.com"}',
+                         deep):
+                with self.subTest(route=route, body=body[:20]):
+                    self.assertError(self.c.post(route, body), 400, "bad_request")
+            with self.subTest(route=route, body="{}"):
+                r = self.c.post(route, {})
+                self.assertEqual(r.status, 400, r)
+            with self.subTest(route=route, auth=None):
+                self.assertError(self.c.post(route, {}, auth=None), 401,
+                                 "unauthorized_credentials")
+
+    def test_wrong_types_and_odd_values(self):
+        values = (5, True, [], {}, "", "x" * 5000, "\u0000", -1, 1e30, None)
+        fields = ("email", "token", "method_id", "code", "password", "login_magic_link_url",
+                  "signup_magic_link_url", "invite_magic_link_url", "reset_password_redirect_url",
+                  "login_expiration_minutes", "signup_expiration_minutes", "expiration_minutes",
+                  "invite_expiration_minutes", "reset_password_expiration_minutes",
+                  "code_challenge", "code_verifier", "attributes", "options", "locale",
+                  "session_token", "session_jwt", "session_duration_minutes", "user_id",
+                  "phone_number", "name", "create_user_as_pending", "existing_password",
+                  "new_password", "login_template_id")
+        kc = self.server.client(self.project, keep_alive=True)
+        self.addCleanup(kc.close)
+        for route in EMAIL_ROUTES:
+            for field in fields:
+                for value in values:
+                    body = {"email": unique_email(), "token": "t" * 44, "method_id": "m",
+                            "code": "123456", "password": "p", "user_id": "u",
+                            "phone_number": "+15555550100", field: value}
+                    r = kc.request("POST", route, body=body)
+                    with self.subTest(route=route, field=field, value=str(value)[:20]):
+                        self.assertLess(r.status, 500, r)
+                        if r.status != 200:
+                            self.assertErrorBody(r)
+
+
 class RedirectUrlCliTest(Case):
 
     def test_add_list_remove(self):
