@@ -25,6 +25,12 @@ fi
 project_id=$(sed -E 's/.*"project_id":"([^"]+)".*/\1/' "$creds")
 secret=$(sed -E 's/.*"secret":"([^"]+)".*/\1/' "$creds")
 base="http://$listen"
+mail_dir="$demo_dir/mail"
+# Where emailed links point (a real app's page that reads ?token=); added again harmlessly on reruns.
+for type in login signup invite reset_password; do
+  build/tessera redirect-urls add --project "$project_id" --type "$type" \
+    --url "http://localhost:3000/authenticate" --default --database "$db" >/dev/null
+done
 
 cat <<EOT
 
@@ -51,7 +57,18 @@ Walk-through (paste into another terminal while the server below runs):
   # 5. Revoke the session; authenticating it again answers 404 session_not_found
   curl -s -u "\$AUTH" $base/v1/sessions/revoke -d "{\\"session_token\\":\\"\$TOKEN\\"}"
   curl -s -u "\$AUTH" $base/v1/sessions/authenticate -d "{\\"session_token\\":\\"\$TOKEN\\"}"
+  # 6. Email sign-in: a magic link, delivered as a file in $mail_dir (--smtp-url file:DIR;
+  #    a real relay is --smtp-url smtp://user:pass@host:587, see docs/email.md)
+  curl -s -u "\$AUTH" $base/v1/magic_links/email/login_or_create -d '{"email":"grace@example.com"}'
+  sleep 1; LINK=\$(grep -ho 'http://localhost:3000/authenticate?[^ ]*' \$(ls -t $mail_dir/*.eml | head -1) | head -1 | tr -d '\\r')
+  echo "\$LINK"      # what the email asks Grace to open
+  ML_TOKEN=\$(echo "\$LINK" | sed -E 's/.*token=//; s/%3D/=/g')
+  curl -s -u "\$AUTH" $base/v1/magic_links/authenticate \\
+    -d "{\\"token\\":\\"\$ML_TOKEN\\",\\"session_duration_minutes\\":60}"
+  # 7. The same link again answers 401 unable_to_auth_magic_link: a link works once
+  curl -s -u "\$AUTH" $base/v1/magic_links/authenticate -d "{\\"token\\":\\"\$ML_TOKEN\\"}"
 
 Starting the server on $base (Ctrl-C to stop) ...
 EOT
-exec build/tessera serve --database "$db" --listen "$listen"
+exec build/tessera serve --database "$db" --listen "$listen" --smtp-url "file:$mail_dir" \
+  --email-from 'Tessera Demo <demo@localhost>'

@@ -10,7 +10,7 @@ packages=(
   libssl-dev libboost1.81-dev libsqlite3-dev libpq-dev libsodium-dev libzxcvbn-dev libcli11-dev
   libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libcrypt-dev
   # test peers: the real database server, interop verifiers, load generation and its ceiling
-  postgresql python3 python3-jwt python3-cryptography nodejs wrk nginx-light curl
+  postgresql python3 python3-jwt python3-cryptography python3-aiosmtpd nodejs wrk nginx-light curl
   # a node whose wall clock runs ahead, for the multi-node tests
   faketime
   # independent password hashers whose hashes the migration tests import

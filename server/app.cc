@@ -90,6 +90,16 @@ class Background {
           LogEvent("warn", "unknown-email failure cleanup failed",
                    {{"error", stale.status().ToString()}});
         }
+        // One-time tokens a day past their expiry (until then a reuse answers "used or expired",
+        // not "not found"), rate-limit windows that ended, abandoned messages after a week.
+        const TimePoint wall = ctx_.clock.Now();
+        for (auto r : {ctx_.store.DeleteExpiredOneTimeTokens(wall - std::chrono::hours(24)),
+                       ctx_.store.DeleteExpiredRateLimits(wall),
+                       ctx_.store.PruneOutbox(wall - std::chrono::hours(24 * 7))}) {
+          if (!r.ok()) {
+            LogEvent("warn", "email sign-in cleanup failed", {{"error", r.status().ToString()}});
+          }
+        }
         // Revocation log entries past the retention (no JWT they name can still verify).
         if (Status s = feed_.Prune(); !s.ok()) {
           LogEvent("warn", "revocation log cleanup failed", {{"error", s.ToString()}});
@@ -175,6 +185,27 @@ int Serve(ServeConfig config) {
   const auto limiter = std::make_shared<HashLimiter>(config.http.hash_concurrency);
   auto hasher = PasswordHasher::Create(config.argon2, limiter);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
+  InitMail();
+  auto from = ParseMailbox(config.email_from);
+  if (!from.ok()) return Fail(from.status(), "invalid configuration");
+  config.email_sender.from = *from;
+  if (Status s = ValidateEmailSenderOptions(config.email_sender); !s.ok()) {
+    return Fail(s, "invalid configuration");
+  }
+  if (Status s = ValidateEmailSignInOptions(config.email); !s.ok()) {
+    return Fail(s, "invalid configuration");
+  }
+  if (config.email_sender.lease <= config.smtp.timeout) {
+    config.email_sender.lease = config.smtp.timeout * 2;
+  }
+  auto templates = EmailTemplates::Load(config.email_templates);
+  if (!templates.ok()) return Fail(templates.status(), "invalid configuration");
+  std::unique_ptr<MailTransport> transport;
+  if (!config.smtp_url.empty()) {
+    auto t = NewMailTransport(config.smtp_url, config.smtp);
+    if (!t.ok()) return Fail(t.status(), "invalid configuration");
+    transport = std::move(*t);
+  }
 
   config.store.busy_timeout_ms = config.store.statement_timeout_ms;
   // One server per SQLite file: this server's caches (sessions, users, keys) assume no other
@@ -210,6 +241,15 @@ int Serve(ServeConfig config) {
   SessionService session_service(ctx);
   UserService user_service(ctx);
   PasswordService password_service(ctx, *hasher, session_service, user_service);
+  const std::string delivery = transport ? transport->Describe() : "";
+  config.email_sender.log = [](std::string_view what, std::string_view message_id,
+                               std::string_view error) {
+    LogEvent("warn", what, {{"message_id", message_id}, {"error", error}});
+  };
+  EmailSender sender(store, *master_key, SystemClock(), SystemRandom(), std::move(transport),
+                     config.email_sender);
+  EmailSignInService email_service(ctx, session_service, user_service, password_service, *hasher,
+                                   *templates, config.email, [&sender] { sender.Wake(); });
   // Changes any node made (a shared store only), delivered in the order they committed: drop
   // what they made stale. While the store vouches that every acknowledged change has come
   // through here (caches_current), authenticate answers from these caches alone.
@@ -258,17 +298,43 @@ int Serve(ServeConfig config) {
                      "Password hashes run on an I/O thread: always 0 unless there is a bug.",
                      [&] { return static_cast<double>(limiter->stats().on_io_thread); });
 
-  Api api(router, Services{projects, session_service, user_service, password_service, feed, store,
-                           metrics, SystemClock(), SystemRandom(), config.ssf});
+  metrics.AddGauge("tessera_email_outbox_pending",
+                   "Emails waiting in the outbox for delivery (every node's, as last read).",
+                   [&] { return static_cast<double>(sender.pending()); });
+  metrics.AddGauge("tessera_email_outbox_failed",
+                   "Emails abandoned undelivered (their token expired), kept a week.",
+                   [&] { return static_cast<double>(sender.failed()); });
+  metrics.AddGauge("tessera_email_outbox_oldest_pending_seconds",
+                   "Age of the oldest email waiting in the outbox; 0 when none waits.",
+                   [&] { return sender.oldest_pending_seconds(); });
+  metrics.AddCounter("tessera_emails_sent_total", "Emails this node delivered to the relay.",
+                     [&] { return static_cast<double>(sender.sent()); });
+  metrics.AddCounter("tessera_email_delivery_failures_total",
+                     "Delivery attempts of this node that failed (each is retried).",
+                     [&] { return static_cast<double>(sender.attempt_failures()); });
+  metrics.AddCounter("tessera_emails_abandoned_total",
+                     "Emails this node gave up on because their token had expired.",
+                     [&] { return static_cast<double>(sender.abandoned()); });
+
+  Api api(router, Services{projects, session_service, user_service, password_service, email_service,
+                           feed, store, metrics, SystemClock(), SystemRandom(), config.ssf});
   HttpServer server(config.http, api, metrics, **access_log);
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status(), "cannot listen");
   {
     Background background(ctx, feed, metrics, config);
     feed.Start();
+    sender.Start();
+    if (delivery.empty()) {
+      LogEvent("warn",
+               "no --smtp-url: emails wait in the outbox until a node with one delivers them");
+    } else {
+      LogEvent("info", "delivering email", {{"to", delivery}});
+    }
     LogEvent("info", "listening", {{"address", *bound}});
     server.Run();  // Until SIGTERM/SIGINT and the drain.
     background.Stop();
+    sender.Stop();
   }
   // The listener captures the caches above by reference: stop it before they are destroyed.
   store.SetChangeListener({});

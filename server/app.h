@@ -6,6 +6,9 @@
 #include <string>
 
 #include "server/http_server.h"
+#include "service/email/email_sender.h"
+#include "service/email/email_sign_in.h"
+#include "service/email/mail.h"
 #include "service/password_hasher.h"
 #include "service/revocation_feed.h"
 #include "service/service_context.h"
@@ -31,6 +34,14 @@ struct ServeConfig {
   // How often the store is asked whether keys or settings changed (CLI rotation, other nodes).
   // Default: 1 s.
   std::chrono::milliseconds config_poll_interval{1000};
+  // Email sign-in (docs/email.md). smtp_url: smtp://[user:pass@]host:port, smtps://..., or
+  // file:DIR; "" delivers nothing from this node (messages wait in the outbox). Default: "".
+  std::string smtp_url;
+  std::string email_from = "Tessera <tessera@localhost>";  // Default: Tessera <tessera@localhost>
+  std::string email_templates;  // A directory of replacement templates. Default: built-in only.
+  SmtpOptions smtp;
+  EmailSenderOptions email_sender;
+  EmailSignInOptions email;
 };
 
 // Splits "host:port" ("[v6]:port" too). kInvalidArgument.

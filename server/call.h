@@ -9,6 +9,7 @@
 
 #include "server/api_types.h"
 #include "server/metrics.h"
+#include "service/email/email_sign_in.h"
 #include "service/password_service.h"
 #include "service/project_registry.h"
 #include "service/revocation_feed.h"
@@ -25,6 +26,7 @@ struct Services {
   SessionService& sessions;
   UserService& users;
   PasswordService& passwords;
+  EmailSignInService& email;
   RevocationFeed& revocations;
   SessionStore& store;
   Metrics& metrics;

@@ -194,6 +194,61 @@ HttpError MapError(ErrorCode code) {
       return {404, "key_not_found", ""};
     case E::kKeyStateInvalid:
       return {400, "key_state_invalid", ""};
+    // Email sign-in.
+    case E::kMagicLinkNotFound:
+      return {404, "magic_link_not_found", ""};
+    case E::kUnableToAuthMagicLink:
+      return {401, "unable_to_auth_magic_link", ""};
+    case E::kOtpCodeNotFound:
+      return {404, "otp_code_not_found", ""};
+    case E::kUnableToAuthOtpCode:
+      return {401, "unable_to_auth_otp_code", ""};
+    case E::kInvalidMethodId:
+      return {400, "invalid_method_id", ""};
+    case E::kInvalidCode:
+      return {400, "invalid_code", ""};
+    case E::kInvalidExpiration:
+      return {400, "invalid_expiration", ""};
+    case E::kInvalidExpirationOtp:
+      return {400, "invalid_expiration_otp", ""};
+    case E::kAttributeMismatch:
+      return {401, "attribute_mismatch", ""};
+    case E::kPkceMismatch:
+      return {400, "pkce_mismatch", ""};
+    case E::kPkceExpectedCodeVerifier:
+      return {400, "pkce_expected_code_verifier", ""};
+    case E::kPkceDidNotExpectCodeVerifier:
+      return {400, "pkce_did_not_expect_code_verifier", ""};
+    case E::kPkceRequiredForNativeCallback:
+      return {400, "pkce_required_for_native_callback", ""};
+    case E::kNoLoginRedirectUrls:
+      return {400, "no_login_redirect_urls_set", ""};
+    case E::kNoSignupRedirectUrls:
+      return {400, "no_signup_redirect_urls_set", ""};
+    case E::kNoInviteRedirectUrls:
+      return {400, "no_invite_redirect_urls_set", ""};
+    case E::kNoResetPasswordRedirectUrls:
+      return {400, "no_reset_password_redirect_urls_set", ""};
+    case E::kInvalidLoginRedirectUrl:
+      return {400, "invalid_login_magic_link_url", ""};
+    case E::kInvalidSignupRedirectUrl:
+      return {400, "invalid_signup_magic_link_url", ""};
+    case E::kInvalidInviteRedirectUrl:
+      return {400, "invalid_invite_magic_link_url", ""};
+    case E::kInvalidResetPasswordRedirectUrl:
+      return {400, "invalid_reset_password_redirect_url", ""};
+    case E::kRedirectUrlNotAllowed:
+      return {400, "no_match_for_provided_magic_link_url", ""};
+    case E::kRedirectUrlNotFound:
+      return {404, "redirect_url_not_found", ""};
+    case E::kEmailTemplateNotFound:
+      return {404, "email_template_not_found", ""};
+    case E::kInvalidLocale:
+      return {400, "invalid_locale", ""};
+    case E::kSessionTooOldToResetPassword:
+      return {400, "session_too_old_to_reset_password", ""};
+    case E::kSmsNotConfigured:
+      return {400, "sms_provider_not_configured", ""};
     // The database.
     case E::kStoreUnavailable:
       return {503, "service_unavailable",

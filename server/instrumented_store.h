@@ -124,6 +124,37 @@ class InstrumentedStore final : public ForwardingStore {
                   ForwardingStore::DeleteStaleUnknownEmailFailures(now));
   }
 
+  Result<std::vector<std::string>> RevokeUserSessions(std::string_view p, std::string_view u,
+                                                      std::string_view keep,
+                                                      TimePoint now) override {
+    TESSERA_TIMED("revoke_user_sessions", ForwardingStore::RevokeUserSessions(p, u, keep, now));
+  }
+  Status IssueOneTimeTokens(const std::vector<OneTimeToken>& t, bool supersede,
+                            const std::optional<OutboxMessage>& m) override {
+    TESSERA_TIMED("issue_one_time_tokens", ForwardingStore::IssueOneTimeTokens(t, supersede, m));
+  }
+  Result<std::optional<OneTimeToken>> FindOneTimeToken(std::string_view p,
+                                                       const OneTimeDigest& d) override {
+    TESSERA_TIMED("find_one_time_token", ForwardingStore::FindOneTimeToken(p, d));
+  }
+  Result<bool> ConsumeOneTimeToken(std::string_view p, std::string_view t, TimePoint now) override {
+    TESSERA_TIMED("consume_one_time_token", ForwardingStore::ConsumeOneTimeToken(p, t, now));
+  }
+  Result<std::vector<OutboxMessage>> ClaimOutbox(TimePoint now, Seconds lease, int limit,
+                                                 std::string_view claim) override {
+    TESSERA_TIMED("claim_outbox", ForwardingStore::ClaimOutbox(now, lease, limit, claim));
+  }
+  Result<bool> CompleteOutbox(std::string_view m, std::string_view claim) override {
+    TESSERA_TIMED("complete_outbox", ForwardingStore::CompleteOutbox(m, claim));
+  }
+  Result<std::vector<RedirectUrl>> ListRedirectUrls(std::string_view p) override {
+    TESSERA_TIMED("list_redirect_urls", ForwardingStore::ListRedirectUrls(p));
+  }
+  Result<std::int64_t> CountRateLimitHit(const RateLimitKey& k, TimePoint start,
+                                         TimePoint expires) override {
+    TESSERA_TIMED("count_rate_limit_hit", ForwardingStore::CountRateLimitHit(k, start, expires));
+  }
+
 #undef TESSERA_TIMED
 
  private:

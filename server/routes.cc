@@ -42,6 +42,25 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kHashes,     h::PasswordsAuthenticate},
   {kPost,   "/v1/passwords/migrate",                kProjectSecret,  kYes,        h::PasswordsMigrate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
+  {kPost,   "/v1/passwords/email/reset/start",      kProjectSecret,  kYes,        h::PasswordsEmailResetStart},
+  {kPost,   "/v1/passwords/email/reset",            kProjectSecret,  kYes,        h::PasswordsEmailReset},
+  {kPost,   "/v1/passwords/existing_password/reset", kProjectSecret, kYes,        h::PasswordsExistingPasswordReset},
+  {kPost,   "/v1/passwords/session/reset",          kProjectSecret,  kYes,        h::PasswordsSessionReset},
+
+  {kPost,   "/v1/magic_links/email/login_or_create", kProjectSecret, kYes,        h::MagicLinksEmailLoginOrCreate},
+  {kPost,   "/v1/magic_links/email/send",           kProjectSecret,  kYes,        h::MagicLinksEmailSend},
+  {kPost,   "/v1/magic_links/email/invite",         kProjectSecret,  kYes,        h::MagicLinksEmailInvite},
+  {kPost,   "/v1/magic_links/email/revoke_invite",  kProjectSecret,  kYes,        h::MagicLinksEmailRevokeInvite},
+  {kPost,   "/v1/magic_links",                      kProjectSecret,  kYes,        h::MagicLinksCreate},
+  {kPost,   "/v1/magic_links/authenticate",         kProjectSecret,  kYes,        h::MagicLinksAuthenticate},
+
+  {kPost,   "/v1/otps/email/login_or_create",       kProjectSecret,  kYes,        h::OtpsEmailLoginOrCreate},
+  {kPost,   "/v1/otps/email/send",                  kProjectSecret,  kYes,        h::OtpsEmailSend},
+  {kPost,   "/v1/otps/sms/login_or_create",         kProjectSecret,  kYes,        h::OtpsPhoneLoginOrCreate},
+  {kPost,   "/v1/otps/sms/send",                    kProjectSecret,  kYes,        h::OtpsPhoneSend},
+  {kPost,   "/v1/otps/whatsapp/login_or_create",    kProjectSecret,  kYes,        h::OtpsPhoneLoginOrCreate},
+  {kPost,   "/v1/otps/whatsapp/send",               kProjectSecret,  kYes,        h::OtpsPhoneSend},
+  {kPost,   "/v1/otps/authenticate",                kProjectSecret,  kYes,        h::OtpsAuthenticate},
 };
 // clang-format on
 

@@ -6,6 +6,7 @@
 
 #include "common/time_format.h"
 #include "server/app.h"
+#include "service/email/email_sign_in.h"
 #include "service/project_registry.h"
 #include "tessera/store/open_store.h"
 #include "tessera/token/key_ring.h"
@@ -213,6 +214,76 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{100000000}))
       ->capture_default_str();
 
+  // Email sign-in (docs/email.md).
+  serve_cmd
+      ->add_option(
+          "--smtp-url", serve.smtp_url,
+          "Where emails go: smtp://[user:pass@]host:port (STARTTLS when offered, see "
+          "--smtp-starttls), smtps://[user:pass@]host:port, or file:DIR (one .eml file per "
+          "message, for development). Unset: emails wait in the outbox")
+      ->envname("TESSERA_SMTP_URL");
+  serve_cmd->add_option("--email-from", serve.email_from, "Sender of every email: 'Name <address>'")
+      ->envname("TESSERA_EMAIL_FROM")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-templates", serve.email_templates,
+                   "Directory of replacement email templates (<kind>.subject/.txt/.html, see "
+                   "docs/email.md)")
+      ->envname("TESSERA_EMAIL_TEMPLATES");
+  serve_cmd->add_option("--smtp-starttls", serve.smtp.starttls, "STARTTLS on smtp:// URLs")
+      ->envname("TESSERA_SMTP_STARTTLS")
+      ->check(CLI::IsMember({"try", "required", "never"}))
+      ->capture_default_str();
+  std::int64_t smtp_timeout = serve.smtp.timeout.count();
+  std::int64_t retry_base = serve.email_sender.retry_base.count();
+  std::int64_t retry_max = serve.email_sender.retry_max.count();
+  std::int64_t outbox_poll_ms = serve.email_sender.poll_interval.count();
+  std::int64_t address_window = serve.email.per_address_window.count();
+  std::int64_t ip_window = serve.email.per_ip_window.count();
+  serve_cmd->add_option("--smtp-timeout-seconds", smtp_timeout, "Longest SMTP exchange")
+      ->envname("TESSERA_SMTP_TIMEOUT_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--smtp-retry-base-seconds", retry_base,
+                   "Wait before the first retry of a failed delivery (doubling per attempt)")
+      ->envname("TESSERA_SMTP_RETRY_BASE_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--smtp-retry-max-seconds", retry_max, "Longest wait between delivery attempts")
+      ->envname("TESSERA_SMTP_RETRY_MAX_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--outbox-poll-ms", outbox_poll_ms,
+                   "How often the outbox is checked for due messages (at once after a local send)")
+      ->envname("TESSERA_OUTBOX_POLL_MS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-rate-limit-per-address", serve.email.per_address_limit,
+                   "Emails per address per window, across every sending endpoint (0 = off)")
+      ->envname("TESSERA_EMAIL_RATE_LIMIT_PER_ADDRESS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-rate-limit-address-window-seconds", address_window,
+                   "Window of the per-address limit")
+      ->envname("TESSERA_EMAIL_RATE_LIMIT_ADDRESS_WINDOW_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-rate-limit-per-ip", serve.email.per_ip_limit,
+                   "Sending calls per client IP per window: attributes.ip_address when given, "
+                   "else the caller's address (0 = off)")
+      ->envname("TESSERA_EMAIL_RATE_LIMIT_PER_IP")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-rate-limit-ip-window-seconds", ip_window, "Window of the per-IP limit")
+      ->envname("TESSERA_EMAIL_RATE_LIMIT_IP_WINDOW_SECONDS")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--email-otp-factor-type", serve.email.otp_factor_type,
+                   "The `type` of an email passcode's session factor")
+      ->envname("TESSERA_EMAIL_OTP_FACTOR_TYPE")
+      ->check(CLI::IsMember({"otp", "email_otp"}))
+      ->capture_default_str();
+
   // --- projects -------------------------------------------------------------------------------
   auto* projects_cmd = app.add_subcommand("projects", "Create and list projects.");
   projects_cmd->require_subcommand(1);
@@ -347,6 +418,39 @@ int main(int argc, char** argv) {
                    "auto (a bar on a terminal, else a line every 5 s), bar, lines or off")
       ->check(CLI::IsMember({"auto", "bar", "lines", "off"}))
       ->capture_default_str();
+  // --- redirect-urls --------------------------------------------------------------------------
+  auto* redirect_cmd = app.add_subcommand(
+      "redirect-urls",
+      "Manage where emailed links may point, per project and type (login, signup, invite, "
+      "reset_password). A request naming a URL not listed for its type is refused; without a "
+      "URL, the type's default is used.");
+  redirect_cmd->require_subcommand(1);
+  StoreFlags redirect_store;
+  std::string redirect_project, redirect_type, redirect_url;
+  bool redirect_default = false;
+  const auto types = CLI::IsMember({"login", "signup", "invite", "reset_password"});
+  auto* redirect_add_cmd = redirect_cmd->add_subcommand(
+      "add", "Allow a URL for a type (again: only updates --default).");
+  AddStoreFlags(redirect_add_cmd, redirect_store);
+  redirect_add_cmd->add_option("--project", redirect_project, "Project id")->required();
+  redirect_add_cmd->add_option("--type", redirect_type, "login, signup, invite or reset_password")
+      ->required()
+      ->check(types);
+  redirect_add_cmd->add_option("--url", redirect_url, "The URL, matched exactly")->required();
+  redirect_add_cmd->add_flag("--default", redirect_default,
+                             "Use it when a request names no URL of this type");
+  auto* redirect_list_cmd = redirect_cmd->add_subcommand("list", "List the project's URLs.");
+  AddStoreFlags(redirect_list_cmd, redirect_store);
+  redirect_list_cmd->add_option("--project", redirect_project, "Project id")->required();
+  redirect_list_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* redirect_remove_cmd = redirect_cmd->add_subcommand("remove", "Remove a URL of a type.");
+  AddStoreFlags(redirect_remove_cmd, redirect_store);
+  redirect_remove_cmd->add_option("--project", redirect_project, "Project id")->required();
+  redirect_remove_cmd
+      ->add_option("--type", redirect_type, "login, signup, invite or reset_password")
+      ->required()
+      ->check(types);
+  redirect_remove_cmd->add_option("--url", redirect_url, "The URL")->required();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -361,6 +465,12 @@ int main(int argc, char** argv) {
     serve.revocations.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
     serve.revocations.poll_interval = std::chrono::milliseconds(revocation_poll_ms);
     serve.ssf.poll_wait = Seconds(ssf_poll_wait);
+    serve.smtp.timeout = Seconds(smtp_timeout);
+    serve.email_sender.retry_base = Seconds(retry_base);
+    serve.email_sender.retry_max = Seconds(retry_max);
+    serve.email_sender.poll_interval = std::chrono::milliseconds(outbox_poll_ms);
+    serve.email.per_address_window = Seconds(address_window);
+    serve.email.per_ip_window = Seconds(ip_window);
     return server::Serve(std::move(serve));
   }
 
@@ -555,6 +665,61 @@ int main(int argc, char** argv) {
       }
     }
     if (json) std::cout << boost::json::serialize(boost::json::object{{"keys", keys}}) << "\n";
+    return 0;
+  }
+
+  if (redirect_add_cmd->parsed()) {
+    if (!IsValidRedirectUrl(redirect_url)) {
+      return Fail(Error(ErrorCode::kInvalidArgument,
+                        "--url must be an absolute URL (scheme:..., printable ASCII, no spaces)"));
+    }
+    auto opened = Open(redirect_store);
+    if (!opened.ok()) return Fail(opened.status());
+    const RedirectUrl url{redirect_project, *RedirectUrlTypeFromName(redirect_type), redirect_url,
+                          redirect_default, SystemClock().Now()};
+    if (Status s = opened->store->AddRedirectUrl(url); !s.ok()) return Fail(s);
+    std::cout << "added " << redirect_type << " " << redirect_url
+              << (redirect_default ? " (default)" : "") << "\n";
+    return 0;
+  }
+
+  if (redirect_list_cmd->parsed()) {
+    auto opened = Open(redirect_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto project = opened->store->GetProject(redirect_project);
+    if (!project.ok()) return Fail(project.status());
+    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
+    auto urls = opened->store->ListRedirectUrls(redirect_project);
+    if (!urls.ok()) return Fail(urls.status());
+    boost::json::array arr;
+    for (const RedirectUrl& u : *urls) {
+      if (json) {
+        arr.push_back(boost::json::object{{"type", RedirectUrlTypeName(u.type)},
+                                          {"url", u.url},
+                                          {"default", u.is_default},
+                                          {"created_at", FormatRfc3339(u.created_at)}});
+      } else {
+        std::cout << RedirectUrlTypeName(u.type) << "  " << u.url
+                  << (u.is_default ? "  (default)" : "") << "\n";
+      }
+    }
+    if (json) {
+      std::cout << boost::json::serialize(boost::json::object{{"project_id", redirect_project},
+                                                              {"redirect_urls", arr}})
+                << "\n";
+    }
+    return 0;
+  }
+
+  if (redirect_remove_cmd->parsed()) {
+    auto opened = Open(redirect_store);
+    if (!opened.ok()) return Fail(opened.status());
+    if (Status s = opened->store->RemoveRedirectUrl(
+            redirect_project, *RedirectUrlTypeFromName(redirect_type), redirect_url);
+        !s.ok()) {
+      return Fail(s);
+    }
+    std::cout << "removed " << redirect_type << " " << redirect_url << "\n";
     return 0;
   }
 

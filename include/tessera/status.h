@@ -151,6 +151,36 @@ enum class ErrorCode {
   kInvalidPhpassHashPrefix,       // A phpass hash that starts with neither $P$ nor $H$.
   kInvalidPhpassHashFormat,       // A phpass hash of the wrong length, alphabet or iteration count.
   kPasswordAlreadyExists,         // The user with this email already has a password.
+  // --- Email sign-in: magic links, one-time passcodes, password resets, redirect URLs -----------
+  kMagicLinkNotFound,      // No magic link or password reset token is this token.
+  kUnableToAuthMagicLink,  // The token was used already, has expired or was revoked.
+  kOtpCodeNotFound,  // The passcode is not the current one of this method_id (a counted failure).
+  kUnableToAuthOtpCode,   // The passcode was used already, has expired or was replaced by a newer
+                          // one.
+  kInvalidMethodId,       // method_id is not an email id or phone id.
+  kInvalidCode,           // A passcode that is not six digits.
+  kInvalidExpiration,     // A magic-link or reset expiry outside 5..10080 minutes.
+  kInvalidExpirationOtp,  // A passcode expiry outside 1..10 minutes.
+  kAttributeMismatch,     // `options` asked for the send's IP or user agent; the request's differ.
+  kPkceMismatch,          // code_verifier does not hash to the flow's code_challenge.
+  kPkceExpectedCodeVerifier,       // The flow began with a code_challenge; no code_verifier came.
+  kPkceDidNotExpectCodeVerifier,   // A code_verifier for a flow begun without a code_challenge.
+  kPkceRequiredForNativeCallback,  // A redirect URL that is not http(s), without a code_challenge.
+  kNoLoginRedirectUrls,            // No login URL in the request and no default login URL.
+  kNoSignupRedirectUrls,           // No sign-up URL in the request and no default sign-up URL.
+  kNoInviteRedirectUrls,           // No invite URL in the request and no default invite URL.
+  kNoResetPasswordRedirectUrls,    // No reset URL in the request and no default reset URL.
+  kInvalidLoginRedirectUrl,        // A login URL that is not an absolute URL.
+  kInvalidSignupRedirectUrl,       // A sign-up URL that is not an absolute URL.
+  kInvalidInviteRedirectUrl,       // An invite URL that is not an absolute URL.
+  kInvalidResetPasswordRedirectUrl,  // A reset URL that is not an absolute URL.
+  kRedirectUrlNotAllowed,         // A redirect URL that is not on the project's list for its type.
+  kRedirectUrlNotFound,           // The project has no such redirect URL (CLI).
+  kEmailTemplateNotFound,         // A *_template_id that names no template.
+  kInvalidLocale,                 // A locale other than en, es, pt-br, fr.
+  kSessionTooOldToResetPassword,  // No password, email magic link or email OTP factor of the last 5
+                                  // minutes.
+  kSmsNotConfigured,              // SMS or WhatsApp: this server has no SMS provider.
 
   // --- Storage and internal ---------------------------------------------------------------------
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.

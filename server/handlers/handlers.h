@@ -40,6 +40,27 @@ Result<ApiResponse> PasswordsAuthenticate(Call& call);
 Result<ApiResponse> PasswordsMigrate(Call& call);
 Result<ApiResponse> PasswordsStrengthCheck(Call& call);
 
+// magic_links.cc: /v1/magic_links/*.
+Result<ApiResponse> MagicLinksEmailSend(Call& call);
+Result<ApiResponse> MagicLinksEmailLoginOrCreate(Call& call);
+Result<ApiResponse> MagicLinksEmailInvite(Call& call);
+Result<ApiResponse> MagicLinksEmailRevokeInvite(Call& call);
+Result<ApiResponse> MagicLinksCreate(Call& call);
+Result<ApiResponse> MagicLinksAuthenticate(Call& call);
+
+// otps.cc: /v1/otps/*.
+Result<ApiResponse> OtpsEmailSend(Call& call);
+Result<ApiResponse> OtpsEmailLoginOrCreate(Call& call);
+Result<ApiResponse> OtpsPhoneSend(Call& call);
+Result<ApiResponse> OtpsPhoneLoginOrCreate(Call& call);
+Result<ApiResponse> OtpsAuthenticate(Call& call);
+
+// password_resets.cc: /v1/passwords/*/reset*.
+Result<ApiResponse> PasswordsEmailResetStart(Call& call);
+Result<ApiResponse> PasswordsEmailReset(Call& call);
+Result<ApiResponse> PasswordsExistingPasswordReset(Call& call);
+Result<ApiResponse> PasswordsSessionReset(Call& call);
+
 }  // namespace tessera::server::handlers
 
 #endif  // TESSERA_SERVER_HANDLERS_HANDLERS_H_

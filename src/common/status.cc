@@ -126,6 +126,37 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kDecryptionFailed:
     case ErrorCode::kCryptoFailure:
       return C::kInternal;
+    case ErrorCode::kMagicLinkNotFound:
+    case ErrorCode::kOtpCodeNotFound:
+    case ErrorCode::kRedirectUrlNotFound:
+    case ErrorCode::kEmailTemplateNotFound:
+      return C::kNotFound;
+    case ErrorCode::kUnableToAuthMagicLink:
+    case ErrorCode::kUnableToAuthOtpCode:
+    case ErrorCode::kAttributeMismatch:
+      return C::kUnauthenticated;
+    case ErrorCode::kInvalidMethodId:
+    case ErrorCode::kInvalidCode:
+    case ErrorCode::kInvalidExpiration:
+    case ErrorCode::kInvalidExpirationOtp:
+    case ErrorCode::kPkceMismatch:
+    case ErrorCode::kPkceExpectedCodeVerifier:
+    case ErrorCode::kPkceDidNotExpectCodeVerifier:
+    case ErrorCode::kPkceRequiredForNativeCallback:
+    case ErrorCode::kInvalidLoginRedirectUrl:
+    case ErrorCode::kInvalidSignupRedirectUrl:
+    case ErrorCode::kInvalidInviteRedirectUrl:
+    case ErrorCode::kInvalidResetPasswordRedirectUrl:
+    case ErrorCode::kRedirectUrlNotAllowed:
+    case ErrorCode::kInvalidLocale:
+      return C::kInvalidArgument;
+    case ErrorCode::kNoLoginRedirectUrls:
+    case ErrorCode::kNoSignupRedirectUrls:
+    case ErrorCode::kNoInviteRedirectUrls:
+    case ErrorCode::kNoResetPasswordRedirectUrls:
+    case ErrorCode::kSessionTooOldToResetPassword:
+    case ErrorCode::kSmsNotConfigured:
+      return C::kFailedPrecondition;
   }
   return C::kInternal;  // Unreachable for valid enumerators.
 }
@@ -334,6 +365,60 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "invalid_phpass_hash_format";
     case ErrorCode::kPasswordAlreadyExists:
       return "password_already_exists";
+    case ErrorCode::kMagicLinkNotFound:
+      return "magic_link_not_found";
+    case ErrorCode::kUnableToAuthMagicLink:
+      return "unable_to_auth_magic_link";
+    case ErrorCode::kOtpCodeNotFound:
+      return "otp_code_not_found";
+    case ErrorCode::kUnableToAuthOtpCode:
+      return "unable_to_auth_otp_code";
+    case ErrorCode::kInvalidMethodId:
+      return "invalid_method_id";
+    case ErrorCode::kInvalidCode:
+      return "invalid_code";
+    case ErrorCode::kInvalidExpiration:
+      return "invalid_expiration";
+    case ErrorCode::kInvalidExpirationOtp:
+      return "invalid_expiration_otp";
+    case ErrorCode::kAttributeMismatch:
+      return "attribute_mismatch";
+    case ErrorCode::kPkceMismatch:
+      return "pkce_mismatch";
+    case ErrorCode::kPkceExpectedCodeVerifier:
+      return "pkce_expected_code_verifier";
+    case ErrorCode::kPkceDidNotExpectCodeVerifier:
+      return "pkce_did_not_expect_code_verifier";
+    case ErrorCode::kPkceRequiredForNativeCallback:
+      return "pkce_required_for_native_callback";
+    case ErrorCode::kNoLoginRedirectUrls:
+      return "no_login_redirect_urls_set";
+    case ErrorCode::kNoSignupRedirectUrls:
+      return "no_signup_redirect_urls_set";
+    case ErrorCode::kNoInviteRedirectUrls:
+      return "no_invite_redirect_urls_set";
+    case ErrorCode::kNoResetPasswordRedirectUrls:
+      return "no_reset_password_redirect_urls_set";
+    case ErrorCode::kInvalidLoginRedirectUrl:
+      return "invalid_login_magic_link_url";
+    case ErrorCode::kInvalidSignupRedirectUrl:
+      return "invalid_signup_magic_link_url";
+    case ErrorCode::kInvalidInviteRedirectUrl:
+      return "invalid_invite_magic_link_url";
+    case ErrorCode::kInvalidResetPasswordRedirectUrl:
+      return "invalid_reset_password_redirect_url";
+    case ErrorCode::kRedirectUrlNotAllowed:
+      return "no_match_for_provided_magic_link_url";
+    case ErrorCode::kRedirectUrlNotFound:
+      return "redirect_url_not_found";
+    case ErrorCode::kEmailTemplateNotFound:
+      return "email_template_not_found";
+    case ErrorCode::kInvalidLocale:
+      return "invalid_locale";
+    case ErrorCode::kSessionTooOldToResetPassword:
+      return "session_too_old_to_reset_password";
+    case ErrorCode::kSmsNotConfigured:
+      return "sms_provider_not_configured";
     case ErrorCode::kStoreUnavailable:
       return "store_unavailable";
     case ErrorCode::kStoreConflict:

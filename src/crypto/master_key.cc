@@ -80,7 +80,9 @@ MasterKey::MasterKey(std::span<const std::uint8_t> bytes) {
   // Subkey derivation cannot fail with the built-in provider; a failure would leave zero subkeys,
   // which Seal/Open would still use consistently, so abort instead of continuing silently.
   if (!crypto::HkdfSha256(key_, "tessera", "tessera signing-key seal v1", signing_subkey_).ok() ||
-      !crypto::HkdfSha256(key_, "tessera", "tessera session-token seal v1", token_subkey_).ok()) {
+      !crypto::HkdfSha256(key_, "tessera", "tessera session-token seal v1", token_subkey_).ok() ||
+      !crypto::HkdfSha256(key_, "tessera", "tessera outbox-message seal v1", outbox_subkey_).ok() ||
+      !crypto::HkdfSha256(key_, "tessera", "tessera one-time digest v1", one_time_subkey_).ok()) {
     std::abort();
   }
 }
@@ -89,6 +91,8 @@ MasterKey::~MasterKey() {
   OPENSSL_cleanse(key_.data(), key_.size());
   OPENSSL_cleanse(signing_subkey_.data(), signing_subkey_.size());
   OPENSSL_cleanse(token_subkey_.data(), token_subkey_.size());
+  OPENSSL_cleanse(outbox_subkey_.data(), outbox_subkey_.size());
+  OPENSSL_cleanse(one_time_subkey_.data(), one_time_subkey_.size());
 }
 
 Result<MasterKey> MasterKey::FromBytes(std::span<const std::uint8_t> bytes) {
@@ -188,14 +192,28 @@ Result<MasterKey> MasterKey::LoadOrCreate(const std::string& path, RandomSource&
 
 Result<std::string> MasterKey::Seal(SealPurpose purpose, std::string_view plaintext,
                                     std::string_view aad, RandomSource& random) const {
-  const auto& sub = purpose == SealPurpose::kSigningKey ? signing_subkey_ : token_subkey_;
-  return crypto::AeadSeal(sub, plaintext, aad, random);
+  return crypto::AeadSeal(Subkey(purpose), plaintext, aad, random);
 }
 
 Result<std::string> MasterKey::Open(SealPurpose purpose, std::string_view sealed,
                                     std::string_view aad) const {
-  const auto& sub = purpose == SealPurpose::kSigningKey ? signing_subkey_ : token_subkey_;
-  return crypto::AeadOpen(sub, sealed, aad);
+  return crypto::AeadOpen(Subkey(purpose), sealed, aad);
+}
+
+const std::array<std::uint8_t, 32>& MasterKey::Subkey(SealPurpose purpose) const {
+  switch (purpose) {
+    case SealPurpose::kSigningKey:
+      return signing_subkey_;
+    case SealPurpose::kSessionToken:
+      return token_subkey_;
+    case SealPurpose::kOutboxMessage:
+      return outbox_subkey_;
+  }
+  return token_subkey_;  // Unreachable for valid enumerators.
+}
+
+std::array<std::uint8_t, 32> MasterKey::OneTimeDigest(std::string_view data) const {
+  return crypto::HmacSha256(one_time_subkey_, data);
 }
 
 std::string MasterKey::Fingerprint() const {

@@ -374,6 +374,22 @@ Result<SessionResult> SessionService::AttachFactor(const ProjectContext& project
   return Complete(project, std::move(entry), options, std::move(factor), now);
 }
 
+Result<std::shared_ptr<const CachedSession>> SessionService::Find(
+    const ProjectContext& project, std::optional<std::string_view> token,
+    std::optional<std::string_view> jwt, TimePoint now) {
+  std::shared_ptr<const CachedSession> entry;
+  if (token) {
+    TESSERA_ASSIGN_OR_RETURN(entry, FindByToken(project, *token));
+  } else if (jwt) {
+    TESSERA_ASSIGN_OR_RETURN(entry, FindByJwt(project, *jwt));
+  } else {
+    return Error(ErrorCode::kNoSessionArguments,
+                 "One of session_token or session_jwt is required.");
+  }
+  if (entry->record.expires_at <= now) return NotFound();
+  return entry;
+}
+
 Result<std::vector<std::shared_ptr<const CachedSession>>> SessionService::List(
     const ProjectContext& project, std::string_view user_id, TimePoint now) {
   const std::string& pid = project.project.project_id;

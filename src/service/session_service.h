@@ -74,6 +74,13 @@ class SessionService {
                                      boost::json::object factor, const SessionOptions& options,
                                      TimePoint now);
 
+  // The live session named by `token` or `jwt` (one of them), without touching it.
+  // kSessionNotFound, kNoSessionArguments, token and JWT errors.
+  Result<std::shared_ptr<const CachedSession>> Find(const ProjectContext& project,
+                                                    std::optional<std::string_view> token,
+                                                    std::optional<std::string_view> jwt,
+                                                    TimePoint now);
+
   // Live sessions of a user (kUserNotFound when there is no such user).
   Result<std::vector<std::shared_ptr<const CachedSession>>> List(const ProjectContext& project,
                                                                  std::string_view user_id,

@@ -143,6 +143,66 @@ class ForwardingStore : public SessionStore {
     return target_.DeleteStaleUnknownEmailFailures(now);
   }
 
+  Result<std::vector<std::string>> RevokeUserSessions(std::string_view project_id,
+                                                      std::string_view user_id,
+                                                      std::string_view keep_session_id,
+                                                      TimePoint now) override {
+    return target_.RevokeUserSessions(project_id, user_id, keep_session_id, now);
+  }
+  Status IssueOneTimeTokens(const std::vector<OneTimeToken>& tokens, bool supersede,
+                            const std::optional<OutboxMessage>& message) override {
+    return target_.IssueOneTimeTokens(tokens, supersede, message);
+  }
+  Result<std::optional<OneTimeToken>> FindOneTimeToken(std::string_view project_id,
+                                                       const OneTimeDigest& digest) override {
+    return target_.FindOneTimeToken(project_id, digest);
+  }
+  Result<bool> ConsumeOneTimeToken(std::string_view project_id, std::string_view token_id,
+                                   TimePoint now) override {
+    return target_.ConsumeOneTimeToken(project_id, token_id, now);
+  }
+  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id, std::string_view method_id,
+                                           OneTimeTokenKind kind, TimePoint now) override {
+    return target_.RevokeOneTimeTokens(project_id, method_id, kind, now);
+  }
+  Result<std::int64_t> DeleteExpiredOneTimeTokens(TimePoint cutoff) override {
+    return target_.DeleteExpiredOneTimeTokens(cutoff);
+  }
+  Result<std::vector<OutboxMessage>> ClaimOutbox(TimePoint now, Seconds lease, int limit,
+                                                 std::string_view claim_id) override {
+    return target_.ClaimOutbox(now, lease, limit, claim_id);
+  }
+  Result<bool> CompleteOutbox(std::string_view message_id, std::string_view claim_id) override {
+    return target_.CompleteOutbox(message_id, claim_id);
+  }
+  Result<bool> RetryOutbox(std::string_view message_id, std::string_view claim_id,
+                           TimePoint next_attempt_at, std::string_view error) override {
+    return target_.RetryOutbox(message_id, claim_id, next_attempt_at, error);
+  }
+  Result<bool> AbandonOutbox(std::string_view message_id, std::string_view claim_id,
+                             std::string_view error) override {
+    return target_.AbandonOutbox(message_id, claim_id, error);
+  }
+  Result<OutboxStats> GetOutboxStats() override { return target_.GetOutboxStats(); }
+  Result<std::int64_t> PruneOutbox(TimePoint cutoff) override {
+    return target_.PruneOutbox(cutoff);
+  }
+  Status AddRedirectUrl(const RedirectUrl& url) override { return target_.AddRedirectUrl(url); }
+  Result<std::vector<RedirectUrl>> ListRedirectUrls(std::string_view project_id) override {
+    return target_.ListRedirectUrls(project_id);
+  }
+  Status RemoveRedirectUrl(std::string_view project_id, RedirectUrlType type,
+                           std::string_view url) override {
+    return target_.RemoveRedirectUrl(project_id, type, url);
+  }
+  Result<std::int64_t> CountRateLimitHit(const RateLimitKey& key, TimePoint window_start,
+                                         TimePoint expires_at) override {
+    return target_.CountRateLimitHit(key, window_start, expires_at);
+  }
+  Result<std::int64_t> DeleteExpiredRateLimits(TimePoint now) override {
+    return target_.DeleteExpiredRateLimits(now);
+  }
+
  protected:
   SessionStore& target() { return target_; }
 

@@ -25,7 +25,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -153,6 +153,9 @@ if (DATABASE_KIND === 'postgresql') {
   db.create = async () => {};
 }
 const server = { child: null, pid: null, exited: null, stderr: [], base: null, port: null };
+const MAIL_DIR = path.join(work, 'mail');
+const LOGIN_URL = 'https://app.example.com/authenticate';
+const RESET_URL = 'https://app.example.com/reset';
 
 async function tesseraCli(...args) {
   try {
@@ -189,6 +192,15 @@ function startServer() {
       '1024',
       '--argon2-iterations',
       '1',
+      // Email sign-in (scenarios 13a-13c): each message written as an .eml file.
+      '--smtp-url',
+      `file:${MAIL_DIR}`,
+      '--email-from',
+      'Compat <compat@example.com>',
+      '--outbox-poll-ms',
+      '100',
+      '--email-rate-limit-per-address',
+      '0',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -408,6 +420,15 @@ before(async () => {
   }
   Object.assign(A, await createProject('compat A'));
   Object.assign(B, await createProject('compat B'));
+  for (const [type, url] of [
+    ['login', LOGIN_URL],
+    ['signup', LOGIN_URL],
+    ['invite', LOGIN_URL],
+    ['reset_password', RESET_URL],
+  ]) {
+    await tesseraCli('redirect-urls', 'add', '--project', A.project_id, '--type', type, '--url', url,
+      '--default');
+  }
   const address = await startServer();
   server.base = `http://${address}/`;
   client = new Client({ project_id: A.project_id, secret: A.secret, env: server.base });
@@ -1212,6 +1233,201 @@ test('13. keys rotate: new JWTs carry the new kid and verify locally, old JWTs s
     assertSuccess(r);
     assert.equal(r.user.user_id, alice.user_id);
   }
+});
+
+// --- 13a-c. Email sign-in: magic links, passcodes, password resets ----------------------------
+
+// The next message to `address` the server delivered (an .eml file in MAIL_DIR), as text.
+const seenMail = new Set();
+async function nextMail(address) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    for (const name of readdirSync(MAIL_DIR).filter((n) => n.endsWith('.eml')).sort()) {
+      if (seenMail.has(name)) continue;
+      const text = readFileSync(path.join(MAIL_DIR, name), 'utf8');
+      if (new RegExp(`^To: ${address.replace(/[.+]/g, '\\$&')}\r?$`, 'm').test(text)) {
+        seenMail.add(name);
+        return text;
+      }
+    }
+    assert.ok(Date.now() < deadline, `no email to ${address} within 20 s`);
+    await sleep(100);
+  }
+}
+function tokenIn(mail, type = 'magic_links') {
+  const m = new RegExp(`stytch_token_type=${type}&token=([^\\s"&<]+)`).exec(mail);
+  assert.ok(m, `no ${type} link in:\n${mail}`);
+  return decodeURIComponent(m[1]);
+}
+
+test('13a. magicLinks: loginOrCreate, send, invite, revokeInvite, create, authenticate', async () => {
+  const email = randomEmail('ml');
+  const created = await client.magicLinks.email.loginOrCreate({ email });
+  assertSuccess(created);
+  assert.equal(created.user_created, true);
+  assert.match(created.user_id, /^user-test-/);
+  assert.match(created.email_id, /^email-test-/);
+  const token = tokenIn(await nextMail(email));
+  const auth = await client.magicLinks.authenticate({ token, session_duration_minutes: 60 });
+  assertSuccess(auth);
+  assert.equal(auth.user_id, created.user_id);
+  assert.equal(auth.method_id, created.email_id);
+  assert.equal(auth.reset_sessions, false);
+  assert.equal(auth.user.emails[0].verified, true);
+  assert.match(auth.session_token, TOKEN_RE);
+  const claim = decodeJwt(auth.session_jwt).payload[SESSION_CLAIM];
+  assert.equal(claim.authentication_factors[0].type, 'magic_link');
+  assert.equal(claim.authentication_factors[0].delivery_method, 'email');
+  assert.deepEqual(claim.authentication_factors[0].email_factor, {
+    email_address: email,
+    email_id: created.email_id,
+  });
+  // (Remotely: the keys rotated in scenario 13 may still be outside jose's JWKS cooldown.)
+  const viaJwt = await client.sessions.authenticate({ session_jwt: auth.session_jwt });
+  assert.equal(viaJwt.session.user_id, created.user_id);
+  await rejectsStytch(client.magicLinks.authenticate({ token }), 401, 'unable_to_auth_magic_link');
+  await rejectsStytch(
+    client.magicLinks.authenticate({ token: 'CprTtwhnRNiMBiUS2jSLcWYrfuO2POeBNdo5HhW6qTM=' }),
+    404,
+    'magic_link_not_found',
+  );
+
+  const sent = await client.magicLinks.email.send({ email, login_magic_link_url: LOGIN_URL });
+  assertSuccess(sent);
+  assert.equal(sent.user_id, created.user_id);
+  const noSession = await client.magicLinks.authenticate({ token: tokenIn(await nextMail(email)) });
+  assert.equal(noSession.session, null);
+  assert.equal(noSession.session_token, '');
+  await rejectsStytch(client.magicLinks.email.send({ email: randomEmail('none') }), 404,
+    'email_not_found');
+  await rejectsStytch(
+    client.magicLinks.email.send({ email, login_magic_link_url: 'https://evil.example.com/' }),
+    400,
+    'no_match_for_provided_magic_link_url',
+  );
+
+  const invitee = randomEmail('invite');
+  const invited = await client.magicLinks.email.invite({
+    email: invitee,
+    name: { first_name: 'Grace' },
+  });
+  assertSuccess(invited);
+  const inviteToken = tokenIn(await nextMail(invitee));
+  const pending = await client.users.get({ user_id: invited.user_id });
+  assert.equal(pending.status, 'pending');
+  assertSuccess(await client.magicLinks.email.revokeInvite({ email: invitee }));
+  await rejectsStytch(client.magicLinks.authenticate({ token: inviteToken }), 401,
+    'unable_to_auth_magic_link');
+
+  const embedded = await client.magicLinks.create({ user_id: created.user_id });
+  assertSuccess(embedded);
+  const viaEmbedded = await client.magicLinks.authenticate({
+    token: embedded.token,
+    session_token: auth.session_token,
+  });
+  assert.equal(viaEmbedded.session.session_id, auth.session.session_id);
+  assert.deepEqual(
+    viaEmbedded.session.authentication_factors.map((f) => f.delivery_method).sort(),
+    ['email', 'embedded'],
+  );
+
+  // Sandbox values (test projects).
+  const sandbox = await client.magicLinks.email.loginOrCreate({ email: 'sandbox@stytch.com' });
+  assert.equal(sandbox.user_id, 'user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd');
+  const sandboxAuth = await client.magicLinks.authenticate({
+    token: 'DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94=',
+  });
+  assert.equal(sandboxAuth.user_id, 'user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd');
+  const err = await rejectsStytch(
+    client.magicLinks.authenticate({ token: '3pzjQpgksDlGKWEwUq2Up--hCHC_0oamfLHyfspKDFU=' }),
+    401,
+    'unable_to_auth_magic_link',
+  );
+  assert.equal(err.error_url, 'https://stytch.com/docs/api/errors/401#unable_to_auth_magic_link');
+});
+
+test('13b. otps: email loginOrCreate and send, authenticate, SMS without a provider', async () => {
+  const email = randomEmail('otp');
+  const sent = await client.otps.email.loginOrCreate({ email, expiration_minutes: 5 });
+  assertSuccess(sent);
+  assert.equal(sent.user_created, true);
+  const code = /\b(\d{6})\b/.exec(await nextMail(email))[1];
+  const auth = await client.otps.authenticate({
+    method_id: sent.email_id,
+    code,
+    session_duration_minutes: 30,
+  });
+  assertSuccess(auth);
+  assert.equal(auth.method_id, sent.email_id);
+  assert.equal(auth.session.authentication_factors[0].type, 'otp');
+  await rejectsStytch(client.otps.authenticate({ method_id: sent.email_id, code }), 401,
+    'unable_to_auth_otp_code');
+  const again = await client.otps.email.send({ email });
+  assertSuccess(again);
+  const code2 = /\b(\d{6})\b/.exec(await nextMail(email))[1];
+  const wrong = String((Number(code2) + 1) % 1000000).padStart(6, '0');
+  await rejectsStytch(client.otps.authenticate({ method_id: sent.email_id, code: wrong }), 404,
+    'otp_code_not_found');
+  assertSuccess(await client.otps.authenticate({ method_id: sent.email_id, code: code2 }));
+  await rejectsStytch(client.otps.email.loginOrCreate({ email, expiration_minutes: 11 }), 400,
+    'invalid_expiration_otp');
+  await rejectsStytch(client.otps.sms.send({ phone_number: '+15555550100' }), 400,
+    'sms_provider_not_configured');
+  await rejectsStytch(client.otps.whatsapp.loginOrCreate({ phone_number: '+15555550100' }), 400,
+    'sms_provider_not_configured');
+  const sandbox = await client.otps.email.send({ email: 'sandbox@stytch.com' });
+  const sandboxAuth = await client.otps.authenticate({ method_id: sandbox.email_id, code: '000000' });
+  assert.equal(sandboxAuth.user_id, 'user-test-e3795c81-f849-4167-bfda-e4a6e9c280fd');
+});
+
+test('13c. passwords: email resetStart and reset, existingPassword.reset, sessions.reset', async () => {
+  const email = randomEmail('reset');
+  const password = randomPassword();
+  const signup = await client.passwords.create({ email, password, session_duration_minutes: 60 });
+  const started = await client.passwords.email.resetStart({
+    email,
+    reset_password_redirect_url: RESET_URL,
+  });
+  assertSuccess(started);
+  assert.equal(started.user_id, signup.user_id);
+  const token = tokenIn(await nextMail(email), 'reset_password');
+  const second = randomPassword();
+  const reset = await client.passwords.email.reset({
+    token,
+    password: second,
+    session_duration_minutes: 60,
+  });
+  assertSuccess(reset);
+  assert.equal(reset.user_id, signup.user_id);
+  assert.match(reset.session_token, TOKEN_RE);
+  await rejectsStytch(client.sessions.authenticate({ session_token: signup.session_token }), 404,
+    'session_not_found');
+  await rejectsStytch(client.passwords.email.reset({ token, password: second }), 401,
+    'unable_to_auth_magic_link');
+
+  const third = randomPassword();
+  const existing = await client.passwords.existingPassword.reset({
+    email,
+    existing_password: second,
+    new_password: third,
+    session_duration_minutes: 60,
+  });
+  assertSuccess(existing);
+  await rejectsStytch(
+    client.passwords.existingPassword.reset({ email, existing_password: second, new_password: third }),
+    401,
+    'unauthorized_credentials',
+  );
+
+  const fourth = randomPassword();
+  const bySession = await client.passwords.sessions.reset({
+    password: fourth,
+    session_token: existing.session_token,
+  });
+  assertSuccess(bySession);
+  assert.equal(bySession.session.session_id, existing.session.session_id);
+  const login = await client.passwords.authenticate({ email, password: fourth });
+  assert.equal(login.user_id, signup.user_id);
 });
 
 // --- 14. Clean shutdown ------------------------------------------------------------------------

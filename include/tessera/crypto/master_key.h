@@ -22,8 +22,9 @@
 namespace tessera {
 
 enum class SealPurpose {
-  kSigningKey,    // PKCS#8 private keys of a project's key ring; aad = kid.
-  kSessionToken,  // The session token, so it can be returned on JWT-based authenticate; aad = id.
+  kSigningKey,     // PKCS#8 private keys of a project's key ring; aad = kid.
+  kSessionToken,   // The session token, so it can be returned on JWT-based authenticate; aad = id.
+  kOutboxMessage,  // An email waiting in the outbox (it carries a live token); aad = message id.
 };
 
 class MasterKey {
@@ -56,6 +57,11 @@ class MasterKey {
   Result<std::string> Open(SealPurpose purpose, std::string_view sealed,
                            std::string_view aad) const;
 
+  // HMAC-SHA-256 of `data` under a subkey kept for one-time token digests (magic links,
+  // passcodes, reset tokens): their lookup key, which a copy of the database alone cannot invert
+  // even for a six-digit code.
+  std::array<std::uint8_t, 32> OneTimeDigest(std::string_view data) const;
+
   // A public fingerprint of this key (base64url of an HMAC of a fixed label), stored beside the
   // data it protects so that a process given the wrong master key can refuse to start with a clear
   // message instead of failing later on the first decryption.
@@ -63,10 +69,13 @@ class MasterKey {
 
  private:
   explicit MasterKey(std::span<const std::uint8_t> bytes);
+  const std::array<std::uint8_t, 32>& Subkey(SealPurpose purpose) const;
 
   std::array<std::uint8_t, kBytes> key_{};
   std::array<std::uint8_t, 32> signing_subkey_{};
   std::array<std::uint8_t, 32> token_subkey_{};
+  std::array<std::uint8_t, 32> outbox_subkey_{};
+  std::array<std::uint8_t, 32> one_time_subkey_{};
 };
 
 }  // namespace tessera

@@ -87,6 +87,15 @@ class SessionRecordStore {
   // existed (nothing is appended then).
   virtual Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                                      TimePoint now) = 0;
+  // Revokes (deletes) every session of the user except `keep_session_id` ("" keeps none) and, when
+  // any was deleted, appends to the project's revocation log in the same transaction: ONE `user`
+  // entry at `now` when none is kept, else one `session` entry per deleted session (a `user` entry
+  // would refuse the kept session's JWTs too). A password reset ends the user's other sessions
+  // this way. Returns the deleted sessions' ids.
+  virtual Result<std::vector<std::string>> RevokeUserSessions(std::string_view project_id,
+                                                              std::string_view user_id,
+                                                              std::string_view keep_session_id,
+                                                              TimePoint now) = 0;
   // Deletes sessions that expired before `cutoff`. Returns how many.
   virtual Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) = 0;
 };

@@ -9,6 +9,9 @@
 //     revocation stream, expiry.
 //   * SsfStreamStore (tessera/store/ssf_stream_store.h): Shared Signals event streams and their
 //     acknowledgements.
+//   * OneTimeTokenStore and OutboxStore (tessera/store/one_time_token_store.h, outbox_store.h):
+//     email sign-in tokens and the messages that carry them; RedirectUrlStore
+//     (redirect_url_store.h): where emailed links may point; RateLimitStore (rate_limit_store.h).
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -37,7 +40,11 @@
 
 #include "tessera/result.h"
 #include "tessera/store/lockout_store.h"
+#include "tessera/store/one_time_token_store.h"
+#include "tessera/store/outbox_store.h"
 #include "tessera/store/project_store.h"
+#include "tessera/store/rate_limit_store.h"
+#include "tessera/store/redirect_url_store.h"
 #include "tessera/store/revocation_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/ssf_stream_store.h"
@@ -65,7 +72,11 @@ class SessionStore : public ProjectStore,
                      public LockoutStore,
                      public SessionRecordStore,
                      public RevocationLogStore,
-                     public SsfStreamStore {
+                     public SsfStreamStore,
+                     public OneTimeTokenStore,
+                     public OutboxStore,
+                     public RedirectUrlStore,
+                     public RateLimitStore {
  public:
   ~SessionStore() override = default;
 

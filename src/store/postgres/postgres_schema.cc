@@ -224,6 +224,61 @@ CREATE TABLE ssf_acks (
   sequence BIGINT NOT NULL,
   PRIMARY KEY (stream_id, sequence)
 );
+);
+)sql",
+    // 8: email sign-in (docs/email.md): one-time tokens by keyed digest, the outbox of messages
+    // that carry them, the projects' redirect URLs and rate-limit windows. Self-contained: it
+    // needs nothing a later migration adds. SQLite migration 8.
+    R"sql(
+CREATE TABLE one_time_tokens (
+  project_id TEXT NOT NULL,
+  token_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  digest BYTEA NOT NULL,
+  user_id TEXT NOT NULL,
+  method_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  ip_address TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  consumed_at BIGINT,
+  PRIMARY KEY (project_id, token_id)
+);
+CREATE INDEX one_time_tokens_by_digest ON one_time_tokens(project_id, digest);
+CREATE INDEX one_time_tokens_by_method ON one_time_tokens(project_id, method_id, kind);
+CREATE INDEX one_time_tokens_by_expiry ON one_time_tokens(expires_at);
+CREATE TABLE email_outbox (
+  message_id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  sealed BYTEA NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  claim_id TEXT,
+  claimed_until BIGINT,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX email_outbox_due ON email_outbox(state, next_attempt_at);
+CREATE TABLE redirect_urls (
+  project_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  is_default BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, type, url)
+);
+CREATE TABLE rate_limits (
+  key BYTEA NOT NULL,
+  window_start BIGINT NOT NULL,
+  hits BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (key, window_start)
+);
+CREATE INDEX rate_limits_by_expiry ON rate_limits(expires_at);
 )sql",
 };
 

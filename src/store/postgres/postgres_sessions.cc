@@ -219,6 +219,40 @@ Result<bool> PostgresStore::RevokeSession(std::string_view project_id, std::stri
   });
 }
 
+Result<std::vector<std::string>> PostgresStore::RevokeUserSessions(std::string_view project_id,
+                                                                   std::string_view user_id,
+                                                                   std::string_view keep_session_id,
+                                                                   TimePoint now) {
+  return Write([&](Connection& c) -> Result<std::vector<std::string>> {
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("revoke_user_sessions",
+                       "DELETE FROM sessions WHERE project_id = $1 AND user_id = $2 AND "
+                       "session_id <> $3 RETURNING session_id",
+                       {pg::Text(project_id), pg::Text(user_id), pg::Text(keep_session_id)}));
+    std::vector<std::string> revoked;
+    for (int i = 0; i < r.size(); ++i) revoked.emplace_back(r.Text(i, 0));
+    if (!revoked.empty()) {
+      if (keep_session_id.empty()) {
+        // One entry however many sessions went: JWTs are refused by subject and issue time.
+        TESSERA_RETURN_IF_ERROR(AppendRevocation(
+            c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
+                               std::string(user_id), now}));
+      } else {
+        // A user entry would refuse the kept session's JWTs too: one entry per session.
+        for (const std::string& sid : revoked) {
+          TESSERA_RETURN_IF_ERROR(AppendRevocation(
+              c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kSession, sid,
+                                 std::string(user_id), now}));
+        }
+      }
+      // Other nodes drop the user's sessions from their caches (and wake their feeds).
+      TESSERA_RETURN_IF_ERROR(
+          Notify(c, "u|" + std::string(project_id) + "|" + std::string(user_id)));
+    }
+    return revoked;
+  });
+}
+
 Result<std::int64_t> PostgresStore::DeleteExpiredSessions(TimePoint cutoff) {
   return Write([&](Connection& c) -> Result<std::int64_t> {
     TESSERA_ASSIGN_OR_RETURN(Rows r, c.Exec("delete_expired",

@@ -8,6 +8,8 @@
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
 //   postgres_revocations.cc  the per-project revocation log
 //   postgres_ssf.cc       Shared Signals streams and their acknowledgements
+//   postgres_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email
+//   outbox postgres_email_config.cc  redirect URLs and rate-limit counters
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -110,6 +112,10 @@ class PostgresStore final : public SessionStore {
   Status TouchSessions(const std::vector<SessionTouch>& touches) override;
   Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                              TimePoint now) override;
+  Result<std::vector<std::string>> RevokeUserSessions(std::string_view project_id,
+                                                      std::string_view user_id,
+                                                      std::string_view keep_session_id,
+                                                      TimePoint now) override;
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override;
 
   // --- Revocation log (postgres_revocations.cc) -----------------------------------------------
@@ -123,6 +129,34 @@ class PostgresStore final : public SessionStore {
   Status DeleteSsfStream(std::string_view project_id, std::string_view stream_id) override;
   Result<SsfStream> AckSsfEvents(std::string_view project_id, std::string_view stream_id,
                                  const std::vector<std::int64_t>& sequences) override;
+  // --- One-time tokens and the outbox (postgres_one_time_tokens.cc) ---------------------------
+  Status IssueOneTimeTokens(const std::vector<OneTimeToken>& tokens, bool supersede,
+                            const std::optional<OutboxMessage>& message) override;
+  Result<std::optional<OneTimeToken>> FindOneTimeToken(std::string_view project_id,
+                                                       const OneTimeDigest& digest) override;
+  Result<bool> ConsumeOneTimeToken(std::string_view project_id, std::string_view token_id,
+                                   TimePoint now) override;
+  Result<std::int64_t> RevokeOneTimeTokens(std::string_view project_id, std::string_view method_id,
+                                           OneTimeTokenKind kind, TimePoint now) override;
+  Result<std::int64_t> DeleteExpiredOneTimeTokens(TimePoint cutoff) override;
+  Result<std::vector<OutboxMessage>> ClaimOutbox(TimePoint now, Seconds lease, int limit,
+                                                 std::string_view claim_id) override;
+  Result<bool> CompleteOutbox(std::string_view message_id, std::string_view claim_id) override;
+  Result<bool> RetryOutbox(std::string_view message_id, std::string_view claim_id,
+                           TimePoint next_attempt_at, std::string_view error) override;
+  Result<bool> AbandonOutbox(std::string_view message_id, std::string_view claim_id,
+                             std::string_view error) override;
+  Result<OutboxStats> GetOutboxStats() override;
+  Result<std::int64_t> PruneOutbox(TimePoint cutoff) override;
+
+  // --- Redirect URLs and rate limits (postgres_email_config.cc) -------------------------------
+  Status AddRedirectUrl(const RedirectUrl& url) override;
+  Result<std::vector<RedirectUrl>> ListRedirectUrls(std::string_view project_id) override;
+  Status RemoveRedirectUrl(std::string_view project_id, RedirectUrlType type,
+                           std::string_view url) override;
+  Result<std::int64_t> CountRateLimitHit(const RateLimitKey& key, TimePoint window_start,
+                                         TimePoint expires_at) override;
+  Result<std::int64_t> DeleteExpiredRateLimits(TimePoint now) override;
 
  private:
   template <typename F>

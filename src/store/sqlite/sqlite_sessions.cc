@@ -213,6 +213,42 @@ Result<bool> SqliteStore::RevokeSession(std::string_view project_id, std::string
   });
 }
 
+Result<std::vector<std::string>> SqliteStore::RevokeUserSessions(std::string_view project_id,
+                                                                 std::string_view user_id,
+                                                                 std::string_view keep_session_id,
+                                                                 TimePoint now) {
+  return Write([&](Connection& c) -> Result<std::vector<std::string>> {
+    std::vector<std::string> revoked;
+    {
+      TESSERA_ASSIGN_OR_RETURN(
+          Statement st, c.Prepare("DELETE FROM sessions WHERE project_id = ? AND user_id = ? AND "
+                                  "session_id <> ? RETURNING session_id"));
+      st.Bind(1, project_id).Bind(2, user_id).Bind(3, keep_session_id);
+      for (;;) {
+        TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        revoked.emplace_back(st.Text(0));
+      }
+    }
+    if (!revoked.empty()) {
+      if (keep_session_id.empty()) {
+        // One entry however many sessions went: JWTs are refused by subject and issue time.
+        TESSERA_RETURN_IF_ERROR(AppendRevocation(
+            c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
+                               std::string(user_id), now}));
+      } else {
+        // A user entry would refuse the kept session's JWTs too: one entry per session.
+        for (const std::string& sid : revoked) {
+          TESSERA_RETURN_IF_ERROR(AppendRevocation(
+              c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kSession, sid,
+                                 std::string(user_id), now}));
+        }
+      }
+    }
+    return revoked;
+  });
+}
+
 Result<std::int64_t> SqliteStore::DeleteExpiredSessions(TimePoint cutoff) {
   return Write([&](Connection& c) -> Result<std::int64_t> {
     TESSERA_ASSIGN_OR_RETURN(Statement st, c.Prepare("DELETE FROM sessions WHERE expires_at < ?"));

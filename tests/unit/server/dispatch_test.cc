@@ -45,9 +45,14 @@ class DispatchTest : public ::testing::Test {
     passwords_ = std::make_unique<PasswordService>(*ctx_, *hasher_, *sessions_, *users_);
     metrics_ = std::make_unique<Metrics>(router_.Labels());
     feed_ = std::make_unique<RevocationFeed>(*store_, clock_);
-    api_ =
-        std::make_unique<Api>(router_, Services{*registry_, *sessions_, *users_, *passwords_,
-                                                *feed_, *store_, *metrics_, clock_, random_, ssf_});
+    auto templates = EmailTemplates::Load("");
+    ASSERT_OK(templates);
+    templates_ = std::make_unique<EmailTemplates>(std::move(*templates));
+    email_ = std::make_unique<EmailSignInService>(*ctx_, *sessions_, *users_, *passwords_, *hasher_,
+                                                  *templates_, EmailSignInOptions{}, nullptr);
+    api_ = std::make_unique<Api>(
+        router_, Services{*registry_, *sessions_, *users_, *passwords_, *email_, *feed_, *store_,
+                          *metrics_, clock_, random_, ssf_});
     ProjectSettings settings;
     settings.jwt_algorithm = JwtAlgorithm::kES256;  // Fast key generation.
     auto created = CreateProject(*store_, master_, random_, clock_.Now(), "t", false, settings);
@@ -110,6 +115,8 @@ class DispatchTest : public ::testing::Test {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RevocationFeed> feed_;
   SsfOptions ssf_;
+  std::unique_ptr<EmailTemplates> templates_;
+  std::unique_ptr<EmailSignInService> email_;
   std::unique_ptr<Api> api_;
   std::string project_id_, authorization_, token_;
 };

@@ -7,11 +7,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -984,7 +986,9 @@ TEST_P(StoreTest, UnknownEmailFailuresCountLockAndAgeOut) {
 
 TEST_P(StoreTest, SearchFiltersAndPages) {
   for (int i = 0; i < 5; ++i) {
-    User u = NewUser("user-" + std::to_string(i), "u" + std::to_string(i) + "@example.com");
+    // Appended, not `"u" + ... + "..."`: GCC 12 reports a false -Wrestrict for that here.
+    User u = NewUser("user-" + std::to_string(i),
+                     std::string("u").append(std::to_string(i)).append("@example.com"));
     u.created_at = clock_.Now() + std::chrono::seconds(i);
     if (i % 2 == 0) u.password = UserPassword{"pw", "$argon2id$x", false, clock_.Now()};
     if (i == 4) u.status = "pending";
@@ -1020,6 +1024,195 @@ TEST_P(StoreTest, SearchFiltersAndPages) {
   auto between = store_->SearchUsers(project_, range, std::nullopt, 10);
   ASSERT_OK(between);
   EXPECT_EQ(between->total, 2);  // Created at +1 s and +2 s.
+}
+
+// --- Email sign-in families ---------------------------------------------------------------------
+
+OneTimeToken NewToken(const std::string& project, const std::string& id, std::uint8_t tag,
+                      OneTimeTokenKind kind, TimePoint now) {
+  OneTimeToken t;
+  t.project_id = project;
+  t.token_id = id;
+  t.kind = kind;
+  t.digest.fill(tag);
+  t.user_id = "user-1";
+  t.method_id = "email-1";
+  t.email = "a@example.com";
+  t.created_at = now;
+  t.expires_at = now + std::chrono::minutes(10);
+  return t;
+}
+
+TEST_P(StoreTest, OneTimeTokensAreConsumedOnceAndPasscodesReplaceEachOther) {
+  const TimePoint now = clock_.Now();
+  OutboxMessage m;
+  m.message_id = "message-1";
+  m.project_id = project_;
+  m.sealed = std::string("sealed\0payload", 14);
+  m.created_at = m.next_attempt_at = now;
+  m.expires_at = now + std::chrono::minutes(10);
+  ASSERT_OK(store_->IssueOneTimeTokens(
+      {NewToken(project_, "t1", 1, OneTimeTokenKind::kMagicLink, now)}, false, m));
+  OneTimeDigest d;
+  d.fill(1);
+  auto found = store_->FindOneTimeToken(project_, d);
+  ASSERT_OK(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->token_id, "t1");
+  EXPECT_FALSE((*found)->consumed_at.has_value());
+  auto foreign = store_->FindOneTimeToken("project-test-other", d);
+  ASSERT_OK(foreign);
+  EXPECT_FALSE(foreign->has_value());
+  // Concurrent consumers: exactly one wins.
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = store_->ConsumeOneTimeToken(project_, "t1", now);
+      if (r.ok() && *r) ++wins;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  // Expired tokens are not consumed.
+  ASSERT_OK(store_->IssueOneTimeTokens(
+      {NewToken(project_, "t2", 2, OneTimeTokenKind::kMagicLink, now)}, false, std::nullopt));
+  auto late = store_->ConsumeOneTimeToken(project_, "t2", now + std::chrono::minutes(10));
+  ASSERT_OK(late);
+  EXPECT_FALSE(*late);
+  // A new passcode consumes the method's previous one.
+  ASSERT_OK(store_->IssueOneTimeTokens(
+      {NewToken(project_, "c1", 3, OneTimeTokenKind::kEmailOtp, now)}, true, std::nullopt));
+  ASSERT_OK(store_->IssueOneTimeTokens(
+      {NewToken(project_, "c2", 4, OneTimeTokenKind::kEmailOtp, now)}, true, std::nullopt));
+  d.fill(3);
+  auto first = store_->FindOneTimeToken(project_, d);
+  ASSERT_OK(first);
+  EXPECT_TRUE((*first)->consumed_at.has_value());
+  d.fill(4);
+  auto second = store_->FindOneTimeToken(project_, d);
+  ASSERT_OK(second);
+  EXPECT_FALSE((*second)->consumed_at.has_value());
+  // The message was written with the first token.
+  auto claimed = store_->ClaimOutbox(now, Seconds(60), 10, "claim-a");
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].sealed, m.sealed);
+  EXPECT_TRUE(*store_->CompleteOutbox("message-1", "claim-a"));
+  auto stats = store_->GetOutboxStats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->pending, 0);
+  // Cleanup of expired tokens.
+  auto deleted = store_->DeleteExpiredOneTimeTokens(now + std::chrono::minutes(11));
+  ASSERT_OK(deleted);
+  EXPECT_EQ(*deleted, 4);
+}
+
+TEST_P(StoreTest, OutboxClaimsNeverOverlap) {
+  const TimePoint now = clock_.Now();
+  for (int i = 0; i < 40; ++i) {
+    OutboxMessage m;
+    m.message_id = "message-" + std::to_string(i);
+    m.project_id = project_;
+    m.sealed.assign(1, 'x');  // Not `= "x"`: GCC 12 reports a false -Wrestrict for that.
+    m.created_at = m.next_attempt_at = now;
+    m.expires_at = now + std::chrono::minutes(10);
+    ASSERT_OK(store_->IssueOneTimeTokens(
+        {NewToken(project_, std::string("t").append(std::to_string(i)),
+                  static_cast<std::uint8_t>(i), OneTimeTokenKind::kMagicLink, now)},
+        false, m));
+  }
+  std::mutex mu;
+  std::vector<std::string> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (;;) {
+        auto batch = store_->ClaimOutbox(now, Seconds(60), 3, "claim-" + std::to_string(t));
+        if (!batch.ok() || batch->empty()) return;
+        std::lock_guard lock(mu);
+        for (const auto& m : *batch) seen.push_back(m.message_id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 40u);
+  EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end());
+  // A retried message comes back when due; an abandoned one never does.
+  EXPECT_TRUE(*store_->RetryOutbox("message-0", "claim-0", now + Seconds(5), "down") ||
+              *store_->RetryOutbox("message-0", "claim-1", now + Seconds(5), "down") ||
+              *store_->RetryOutbox("message-0", "claim-2", now + Seconds(5), "down") ||
+              *store_->RetryOutbox("message-0", "claim-3", now + Seconds(5), "down"));
+  auto early = store_->ClaimOutbox(now + Seconds(4), Seconds(60), 100, "late");
+  ASSERT_OK(early);
+  EXPECT_TRUE(early->empty());
+  auto due = store_->ClaimOutbox(now + Seconds(5), Seconds(60), 100, "late");
+  ASSERT_OK(due);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].attempts, 1);
+  EXPECT_EQ((*due)[0].last_error, "down");
+  EXPECT_TRUE(*store_->AbandonOutbox("message-0", "late", "expired"));
+  auto stats = store_->GetOutboxStats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->failed, 1);
+  EXPECT_EQ(stats->pending, 39);
+}
+
+TEST_P(StoreTest, RedirectUrlsRateLimitsAndUserSessionRevocation) {
+  const TimePoint now = clock_.Now();
+  ASSERT_OK(store_->AddRedirectUrl({project_, RedirectUrlType::kLogin, "https://a/1", true, now}));
+  ASSERT_OK(store_->AddRedirectUrl({project_, RedirectUrlType::kLogin, "https://a/2", true, now}));
+  ASSERT_OK(
+      store_->AddRedirectUrl({project_, RedirectUrlType::kSignup, "https://a/1", false, now}));
+  EXPECT_ERROR(store_->AddRedirectUrl(
+                   {"project-test-none", RedirectUrlType::kLogin, "https://a", true, now}),
+               ErrorCode::kProjectNotFound);
+  auto urls = store_->ListRedirectUrls(project_);
+  ASSERT_OK(urls);
+  ASSERT_EQ(urls->size(), 3u);
+  EXPECT_FALSE((*urls)[0].is_default);  // The second default replaced the first.
+  EXPECT_TRUE((*urls)[1].is_default);
+  ASSERT_OK(store_->RemoveRedirectUrl(project_, RedirectUrlType::kSignup, "https://a/1"));
+  EXPECT_ERROR(store_->RemoveRedirectUrl(project_, RedirectUrlType::kSignup, "https://a/1"),
+               ErrorCode::kRedirectUrlNotFound);
+
+  RateLimitKey key;
+  key.fill(5);
+  for (int i = 1; i <= 3; ++i) {
+    auto hits = store_->CountRateLimitHit(key, now, now + Seconds(60));
+    ASSERT_OK(hits);
+    EXPECT_EQ(*hits, i);
+  }
+  auto next = store_->CountRateLimitHit(key, now + Seconds(60), now + Seconds(120));
+  ASSERT_OK(next);
+  EXPECT_EQ(*next, 1);
+  auto pruned = store_->DeleteExpiredRateLimits(now + Seconds(61));
+  ASSERT_OK(pruned);
+  EXPECT_EQ(*pruned, 1);
+
+  ASSERT_OK(store_->CreateUser(NewUser("user-1", "a@example.com")));
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_OK(store_->CreateSession(
+        NewSession("session-" + std::to_string(i), "user-1", static_cast<std::uint8_t>(i))));
+  }
+  auto revoked = store_->RevokeUserSessions(project_, "user-1", "session-2", now);
+  ASSERT_OK(revoked);
+  EXPECT_EQ(revoked->size(), 2u);
+  auto kept = store_->GetSession(project_, "session-2");
+  ASSERT_OK(kept);
+  EXPECT_TRUE(kept->has_value());
+  auto log = store_->ReadRevocations(project_, 0, 10);
+  ASSERT_OK(log);
+  ASSERT_EQ(log->entries.size(), 1u);  // One entry for both sessions.
+  EXPECT_EQ(log->entries[0].kind, RevocationEntry::Kind::kUser);
+  EXPECT_EQ(log->entries[0].user_id, "user-1");
+  auto none = store_->RevokeUserSessions(project_, "user-1", "session-2", now);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  auto log2 = store_->ReadRevocations(project_, 0, 10);
+  ASSERT_OK(log2);
+  EXPECT_EQ(log2->entries.size(), 1u);  // Nothing revoked, nothing logged.
 }
 
 }  // namespace
