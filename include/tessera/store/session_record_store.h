@@ -88,10 +88,10 @@ class SessionRecordStore {
   virtual Result<bool> RevokeSession(std::string_view project_id, std::string_view session_id,
                                      TimePoint now) = 0;
   // Revokes (deletes) every session of the user except `keep_session_id` ("" keeps none) and, when
-  // any was deleted, appends to the project's revocation log in the same transaction: ONE `user`
-  // entry at `now` when none is kept, else one `session` entry per deleted session (a `user` entry
-  // would refuse the kept session's JWTs too). A password reset ends the user's other sessions
-  // this way. Returns the deleted sessions' ids.
+  // any was deleted, appends ONE `user` entry at `now` to the project's revocation log, in the same
+  // transaction (a password reset ends the user's other sessions this way). The entry names the
+  // user, so followers of the feed also refuse the kept session's JWTs issued up to its
+  // `not_before` and ask the API about them, which accepts them. Returns the deleted sessions' ids.
   virtual Result<std::vector<std::string>> RevokeUserSessions(std::string_view project_id,
                                                               std::string_view user_id,
                                                               std::string_view keep_session_id,

@@ -232,19 +232,10 @@ Result<std::vector<std::string>> PostgresStore::RevokeUserSessions(std::string_v
     std::vector<std::string> revoked;
     for (int i = 0; i < r.size(); ++i) revoked.emplace_back(r.Text(i, 0));
     if (!revoked.empty()) {
-      if (keep_session_id.empty()) {
-        // One entry however many sessions went: JWTs are refused by subject and issue time.
-        TESSERA_RETURN_IF_ERROR(AppendRevocation(
-            c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
-                               std::string(user_id), now}));
-      } else {
-        // A user entry would refuse the kept session's JWTs too: one entry per session.
-        for (const std::string& sid : revoked) {
-          TESSERA_RETURN_IF_ERROR(AppendRevocation(
-              c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kSession, sid,
-                                 std::string(user_id), now}));
-        }
-      }
+      // One entry however many sessions went: JWTs are refused by subject and issue time.
+      TESSERA_RETURN_IF_ERROR(AppendRevocation(
+          c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
+                             std::string(user_id), now}));
       // Other nodes drop the user's sessions from their caches (and wake their feeds).
       TESSERA_RETURN_IF_ERROR(
           Notify(c, "u|" + std::string(project_id) + "|" + std::string(user_id)));

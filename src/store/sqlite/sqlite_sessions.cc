@@ -231,19 +231,10 @@ Result<std::vector<std::string>> SqliteStore::RevokeUserSessions(std::string_vie
       }
     }
     if (!revoked.empty()) {
-      if (keep_session_id.empty()) {
-        // One entry however many sessions went: JWTs are refused by subject and issue time.
-        TESSERA_RETURN_IF_ERROR(AppendRevocation(
-            c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
-                               std::string(user_id), now}));
-      } else {
-        // A user entry would refuse the kept session's JWTs too: one entry per session.
-        for (const std::string& sid : revoked) {
-          TESSERA_RETURN_IF_ERROR(AppendRevocation(
-              c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kSession, sid,
-                                 std::string(user_id), now}));
-        }
-      }
+      // One entry however many sessions went: JWTs are refused by subject and issue time.
+      TESSERA_RETURN_IF_ERROR(AppendRevocation(
+          c, RevocationEntry{std::string(project_id), 0, RevocationEntry::Kind::kUser, "",
+                             std::string(user_id), now}));
     }
     return revoked;
   });
