@@ -28,9 +28,11 @@ class Api {
   // Whether a matched request starts on the worker pool rather than the I/O thread.
   bool StartsOnWorker(const RouteMatch& match) const;
 
-  // Answers the request (`match` is Resolve's result, errors included). With `on_worker` false,
-  // a Blocking::kWhenNeeded handler may ask for the worker pool instead: the result is nullopt
-  // then, nothing has changed, and the caller calls Handle again on a worker thread.
+  // Answers the request (`match` is Resolve's result, errors included). Under /sdk/v1 (the
+  // frontend SDK API) every answer carries credentialed CORS headers for the page's Origin,
+  // OPTIONS is a CORS preflight, and a success body is enveloped as {"data": ...}. With `on_worker`
+  // false, a Blocking::kWhenNeeded handler may ask for the worker pool instead: the result is
+  // nullopt then, nothing has changed, and the caller calls Handle again on a worker thread.
   std::optional<ApiResponse> Handle(const ApiRequest& request, const RouteMatch& match,
                                     bool on_worker);
 
@@ -38,6 +40,10 @@ class Api {
   std::string NewRequestId(std::string_view project_id);
 
  private:
+  // Handle without what the frontend SDK API adds (CORS, the success envelope).
+  std::optional<ApiResponse> HandleRoute(const ApiRequest& request, const RouteMatch& match,
+                                         bool on_worker);
+
   const Router& router_;
   Services s_;
 };

@@ -35,6 +35,16 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/v1/passwords",                        kProjectSecret,  kYes,        h::PasswordsCreate},
   {kPost,   "/v1/passwords/authenticate",           kProjectSecret,  kYes,        h::PasswordsAuthenticate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
+
+  // The frontend SDK's API: public token, allowed origins, CORS, {"data": ...} (server/api.cc).
+  {kGet,    "/sdk/v1/projects/bootstrap/{public_token}", kPublicTokenInPath, kYes,   h::SdkBootstrap},
+  {kPost,   "/sdk/v1/events",                       kAnyone,         kYes,        h::SdkEvents},
+  {kPost,   "/sdk/v1/passwords",                    kPublicToken,    kYes,        h::SdkPasswordsCreate},
+  {kPost,   "/sdk/v1/passwords/authenticate",       kPublicToken,    kYes,        h::SdkPasswordsAuthenticate},
+  {kPost,   "/sdk/v1/passwords/strength_check",     kPublicToken,    kYes,        h::PasswordsStrengthCheck},
+  {kPost,   "/sdk/v1/sessions/authenticate",        kPublicToken,    kYes,        h::SdkSessionsAuthenticate},
+  {kPost,   "/sdk/v1/sessions/revoke",              kPublicToken,    kYes,        h::SdkSessionsRevoke},
+  {kGet,    "/sdk/v1/users/me",                     kPublicToken,    kYes,        h::SdkUsersMe},
 };
 // clang-format on
 

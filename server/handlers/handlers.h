@@ -32,6 +32,15 @@ Result<ApiResponse> PasswordsCreate(Call& call);
 Result<ApiResponse> PasswordsAuthenticate(Call& call);
 Result<ApiResponse> PasswordsStrengthCheck(Call& call);
 
+// sdk.cc: /sdk/v1/*, the frontend SDK's API (PasswordsStrengthCheck serves it too).
+Result<ApiResponse> SdkBootstrap(Call& call);
+Result<ApiResponse> SdkEvents(Call& call);
+Result<ApiResponse> SdkPasswordsCreate(Call& call);
+Result<ApiResponse> SdkPasswordsAuthenticate(Call& call);
+Result<ApiResponse> SdkSessionsAuthenticate(Call& call);
+Result<ApiResponse> SdkSessionsRevoke(Call& call);
+Result<ApiResponse> SdkUsersMe(Call& call);
+
 }  // namespace tessera::server::handlers
 
 #endif  // TESSERA_SERVER_HANDLERS_HANDLERS_H_

@@ -108,6 +108,19 @@ class ForwardingStore : public SessionStore {
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override {
     return target_.PruneRevocations(cutoff);
   }
+  Result<std::optional<std::string>> FindProjectByPublicToken(
+      std::string_view public_token) override {
+    return target_.FindProjectByPublicToken(public_token);
+  }
+  Result<std::vector<SdkOrigin>> ListSdkOrigins(std::string_view project_id) override {
+    return target_.ListSdkOrigins(project_id);
+  }
+  Status AddSdkOrigin(std::string_view project_id, const SdkOrigin& origin) override {
+    return target_.AddSdkOrigin(project_id, origin);
+  }
+  Status RemoveSdkOrigin(std::string_view project_id, std::string_view origin) override {
+    return target_.RemoveSdkOrigin(project_id, origin);
+  }
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     return target_.DeleteExpiredSessions(cutoff);
   }

@@ -7,6 +7,8 @@
 //   * UserStore (tessera/store/user_store.h): users, their emails and phones, user search.
 //   * SessionRecordStore (tessera/store/session_record_store.h): sessions, touches, the
 //     revocation stream, expiry.
+//   * SdkStore (tessera/store/sdk_store.h): the frontend SDK's allowed origins, projects by
+//     public token.
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -37,6 +39,7 @@
 #include "tessera/store/lockout_store.h"
 #include "tessera/store/project_store.h"
 #include "tessera/store/revocation_store.h"
+#include "tessera/store/sdk_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/user_store.h"
 
@@ -61,7 +64,8 @@ class SessionStore : public ProjectStore,
                      public UserStore,
                      public LockoutStore,
                      public SessionRecordStore,
-                     public RevocationLogStore {
+                     public RevocationLogStore,
+                     public SdkStore {
  public:
   ~SessionStore() override = default;
 

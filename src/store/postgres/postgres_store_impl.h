@@ -7,6 +7,7 @@
 //   postgres_sessions.cc  sessions, touches, revocations, expiry
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
 //   postgres_revocations.cc  the per-project revocation log
+//   postgres_sdk.cc       the frontend SDK's allowed origins, projects by public token
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -114,6 +115,13 @@ class PostgresStore final : public SessionStore {
   Result<RevocationBatch> ReadRevocations(std::string_view project_id, std::int64_t after,
                                           int limit) override;
   Result<std::int64_t> PruneRevocations(TimePoint cutoff) override;
+
+  // --- Frontend SDK (postgres_sdk.cc) ---------------------------------------------------------
+  Result<std::optional<std::string>> FindProjectByPublicToken(
+      std::string_view public_token) override;
+  Result<std::vector<SdkOrigin>> ListSdkOrigins(std::string_view project_id) override;
+  Status AddSdkOrigin(std::string_view project_id, const SdkOrigin& origin) override;
+  Status RemoveSdkOrigin(std::string_view project_id, std::string_view origin) override;
 
  private:
   template <typename F>
