@@ -13,6 +13,9 @@ packages=(
   postgresql python3 python3-jwt python3-cryptography nodejs wrk nginx-light curl
   # a node whose wall clock runs ahead, for the multi-node tests
   faketime
+  # the browser for the frontend SDK test (tests/browser: playwright-core is pinned to the release
+  # built for this chromium's major version), and a font so its screenshots are legible
+  chromium fonts-dejavu-core
 )
 
 missing=()
