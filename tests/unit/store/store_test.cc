@@ -915,7 +915,9 @@ TEST_P(StoreTest, UnknownEmailFailuresCountLockAndAgeOut) {
 
 TEST_P(StoreTest, SearchFiltersAndPages) {
   for (int i = 0; i < 5; ++i) {
-    User u = NewUser("user-" + std::to_string(i), "u" + std::to_string(i) + "@example.com");
+    // Appended, not `"u" + ... + "..."`: GCC 12 reports a false -Wrestrict for that here.
+    User u = NewUser("user-" + std::to_string(i),
+                     std::string("u").append(std::to_string(i)).append("@example.com"));
     u.created_at = clock_.Now() + std::chrono::seconds(i);
     if (i % 2 == 0) u.password = UserPassword{"pw", "$argon2id$x", false, clock_.Now()};
     if (i == 4) u.status = "pending";
