@@ -15,6 +15,9 @@ packages=(
   faketime
   # independent password hashers whose hashes the migration tests import
   python3-bcrypt python3-argon2 python3-passlib time
+  # the browser for the frontend SDK test (tests/browser: playwright-core is pinned to the release
+  # built for this chromium's major version), and a font so its screenshots are legible
+  chromium fonts-dejavu-core
 )
 
 missing=()

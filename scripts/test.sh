@@ -20,8 +20,10 @@ scripts/install-deps.sh
 step "format"
 scripts/check-format.sh
 
-step "npm packages for interoperability and compatibility tests"
-for dir in tests/interop tests/compat; do
+step "npm packages for interoperability, compatibility and browser tests"
+# The browser test drives Debian's chromium (install-deps.sh); playwright-core must never fetch one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+for dir in tests/interop tests/compat examples/web tests/browser; do
   if [ -f "$dir/package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

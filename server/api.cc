@@ -39,6 +39,36 @@ Result<Credentials> ParseBasicAuth(std::string_view header) {
   return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
 }
 
+// The frontend SDK API's paths: CORS applies, success bodies are enveloped.
+bool IsSdkPath(std::string_view path) { return path.starts_with("/sdk/v1/"); }
+
+// Credentialed CORS for a page on `origin` (spec: the exact origin, never `*`). Added to every
+// /sdk/v1 answer, errors included, so that the SDK reads Tessera's error instead of a network
+// failure; a page on an origin the project does not allow reads only the refusal.
+void AddCorsHeaders(std::string_view origin, ApiResponse& r) {
+  if (origin.empty()) return;
+  r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+  r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  r.headers.emplace_back("Vary", "Origin");
+}
+
+// The answer to a CORS preflight of an /sdk/v1 path. A preflight carries no credentials, so it
+// cannot name the project: it is granted to every origin, and the request that follows is
+// checked against the project's list before anything runs.
+ApiResponse Preflight(const ApiRequest& req, std::string_view request_id) {
+  ApiResponse r;
+  r.status = 204;
+  r.request_id = std::string(request_id);
+  AddCorsHeaders(req.origin, r);
+  if (!req.origin.empty()) {
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
+    r.headers.emplace_back("Access-Control-Allow-Headers",
+                           "Authorization, Content-Type, X-SDK-Client, X-SDK-Parent-Host");
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+  }
+  return r;
+}
+
 }  // namespace
 
 std::string Api::NewRequestId(std::string_view project_id) {
@@ -62,6 +92,22 @@ Pool Api::StartPool(const RouteMatch& match) const {
 }
 
 std::optional<ApiResponse> Api::Handle(const ApiRequest& req, const RouteMatch& m, bool on_worker) {
+  if (!IsSdkPath(req.path)) return HandleRoute(req, m, on_worker);
+  if (req.method == Method::kOptions) return Preflight(req, NewRequestId(""));
+  std::optional<ApiResponse> r = HandleRoute(req, m, on_worker);
+  if (!r) return r;
+  if (r->status < 300 && !r->stream) {
+    // The SDK reads `json.data`; errors stay flat (spec: frontend SDK wire notes).
+    std::string body = "{\"data\":";
+    body.append(r->body).push_back('}');
+    r->body = std::move(body);
+  }
+  AddCorsHeaders(req.origin, *r);
+  return r;
+}
+
+std::optional<ApiResponse> Api::HandleRoute(const ApiRequest& req, const RouteMatch& m,
+                                            bool on_worker) {
   const TimePoint now = s_.clock.Now();
   // The request id is of the project's kind when the caller names a live project.
   const Result<Credentials> creds = ParseBasicAuth(req.authorization);
@@ -85,8 +131,26 @@ std::optional<ApiResponse> Api::Handle(const ApiRequest& req, const RouteMatch& 
     if (*authorized == nullptr) return std::nullopt;
     project = *std::move(authorized);
   }
+  std::optional<std::string_view> sdk_session;
+  if (m.route->access == Access::kPublicToken || m.route->access == Access::kPublicTokenInPath) {
+    // Finding a project by its public token may read the store.
+    if (!on_worker) return std::nullopt;
+    std::string_view public_token;
+    if (m.route->access == Access::kPublicTokenInPath) {
+      public_token = m.params.front();
+    } else {
+      if (!creds.ok()) return ErrorResponse(creds.status(), request_id);
+      public_token = creds->project_id;
+      // The SDK sends the public token again when it holds no session.
+      if (!creds->secret.empty() && creds->secret != creds->project_id) sdk_session = creds->secret;
+    }
+    auto authorized = s_.projects.AuthorizePublicToken(public_token, PageOrigin(req));
+    if (!authorized.ok()) return ErrorResponse(authorized.status(), request_id);
+    project = *std::move(authorized);
+  }
 
   Call call(req, s_, router_.ParamNames(m.id), m.params, project.get(), request_id, now, on_worker);
+  call.set_sdk_session_token(sdk_session);
   Result<ApiResponse> result = m.route->handler(call);
   if (call.wants_worker()) return std::nullopt;
   if (!result.ok()) return ErrorResponse(result.status(), request_id);

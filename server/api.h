@@ -36,10 +36,12 @@ class Api {
   // matched no route starts on the I/O thread.
   Pool StartPool(const RouteMatch& match) const;
 
-  // Answers the request (`match` is Resolve's result, errors included). `on_worker` is true on
-  // either pool (the handler may block). With `on_worker` false, a Blocking::kWhenNeeded handler
-  // may ask for the worker pool instead: the result is nullopt then, nothing has changed, and the
-  // caller calls Handle again on a worker thread.
+  // Answers the request (`match` is Resolve's result, errors included). Under /sdk/v1 (the
+  // frontend SDK API) every answer carries credentialed CORS headers for the page's Origin,
+  // OPTIONS is a CORS preflight, and a success body is enveloped as {"data": ...}. `on_worker` is
+  // true on either pool (the handler may block). With `on_worker` false, a Blocking::kWhenNeeded
+  // handler may ask for the worker pool instead: the result is nullopt then, nothing has changed,
+  // and the caller calls Handle again on a worker thread.
   std::optional<ApiResponse> Handle(const ApiRequest& request, const RouteMatch& match,
                                     bool on_worker);
 
@@ -47,6 +49,10 @@ class Api {
   std::string NewRequestId(std::string_view project_id);
 
  private:
+  // Handle without what the frontend SDK API adds (CORS, the success envelope).
+  std::optional<ApiResponse> HandleRoute(const ApiRequest& request, const RouteMatch& match,
+                                         bool on_worker);
+
   const Router& router_;
   Services s_;
 };

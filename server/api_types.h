@@ -27,7 +27,17 @@ struct ApiRequest {
   std::string_view last_event_id;  // Server-sent events resume here; "" when absent.
   std::string_view remote_ip;
   std::string_view body;
+  // The frontend SDK API's view of the calling page: the `Origin` header, and the SDK's own
+  // `X-SDK-Parent-Host` (the page's origin, also on same-origin GETs, which carry no Origin).
+  std::string_view origin;
+  std::string_view sdk_parent_host;
 };
+
+// The origin of the page a frontend SDK call comes from: `Origin`, else `X-SDK-Parent-Host`;
+// "" when neither is present.
+inline std::string_view PageOrigin(const ApiRequest& request) {
+  return request.origin.empty() ? request.sdk_parent_host : request.origin;
+}
 
 // A response produced over time: a server-sent event stream, or a long poll that answers once
 // something happens. The HTTP layer calls Poll on the connection's I/O thread (so Poll must never

@@ -43,6 +43,12 @@ void Body::Plain(std::string_view k, std::string_view v) {
   out.push_back('"');
 }
 
+void Body::Members(std::string_view object) {
+  assert(object.size() > 2 && object.front() == '{' && object.back() == '}');
+  s_.push_back(',');
+  s_.append(object.substr(1, object.size() - 2));
+}
+
 ApiResponse Body::Close() {
   s_.push_back('}');
   ApiResponse r;

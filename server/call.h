@@ -3,6 +3,7 @@
 #ifndef TESSERA_SERVER_CALL_H_
 #define TESSERA_SERVER_CALL_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,8 +57,13 @@ class Call {
   const std::string_view request_id;
   const TimePoint now;
 
-  // The caller's project. REQUIRES: the route's access is Access::kProjectSecret.
+  // The caller's project. REQUIRES: the route's access is Access::kProjectSecret,
+  // kPublicToken or kPublicTokenInPath.
   const ProjectContext& project() const { return *project_; }
+
+  // For Access::kPublicToken routes: the session token the frontend SDK sent, if it sent one.
+  const std::optional<std::string_view>& sdk_session_token() const { return sdk_session_token_; }
+  void set_sdk_session_token(std::optional<std::string_view> token) { sdk_session_token_ = token; }
 
   // The decoded path parameter `name` of the route's pattern. REQUIRES: the pattern has it.
   std::string_view Param(std::string_view name) const;
@@ -76,6 +82,7 @@ class Call {
   std::span<const std::string> params_;
   bool on_worker_;
   bool wants_worker_ = false;
+  std::optional<std::string_view> sdk_session_token_;
 };
 
 // Every handler has this signature; errors become the API's error body in one place
@@ -93,6 +100,9 @@ class Body {
   // For values that need no escaping by construction (base64url tokens and JWTs Tessera made).
   void Plain(std::string_view k, std::string_view v);
   void Raw(std::string_view k, std::string_view json) { Key(k) += json; }
+  // Appends the members of the JSON object `object` (which must not be empty, "{}"), as if each
+  // were added with Raw: for responses that are an object's members at the top level.
+  void Members(std::string_view object);
   ApiResponse Close();
 
  private:

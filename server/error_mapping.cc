@@ -77,6 +77,11 @@ HttpError MapError(ErrorCode code) {
       return {400, "too_many_secrets", ""};
     case E::kLastSecret:
       return {400, "last_secret", ""};
+    // The frontend SDK API. Stytch's name for a page whose domain the project does not allow.
+    case E::kSdkOriginNotAllowed:
+      return {403, "bad_domain_for_stytch_sdk", ""};
+    case E::kSdkOriginNotFound:
+      return {404, "sdk_origin_not_found", ""};
     // Sessions.
     case E::kSessionNotFound:
       return {404, "session_not_found", ""};

@@ -520,6 +520,10 @@ class HttpServer::Impl {
       areq.last_event_id = std::string_view(last_event_id.data(), last_event_id.size());
       areq.remote_ip = remote;
       areq.body = req.body();
+      const auto origin = req[http::field::origin];
+      areq.origin = std::string_view(origin.data(), origin.size());
+      const auto parent_host = req["X-SDK-Parent-Host"];
+      areq.sdk_parent_host = std::string_view(parent_host.data(), parent_host.size());
 
       const RouteMatch match = api_.Resolve(areq);
       const Pool pool = api_.StartPool(match);

@@ -26,6 +26,14 @@ enum class Access {
   // HTTP Basic `project_id:secret`; the handler gets the project. On the I/O thread the project
   // must be in memory; otherwise the call moves to the worker pool before its handler runs.
   kProjectSecret,
+  // The frontend SDK API (/sdk/v1): HTTP Basic `public_token:session_token`, where a password
+  // half equal to the public token means "no session". The page's origin (PageOrigin) must be on
+  // the project's allowed list. The handler gets the project and the session token, if any.
+  // Such routes run on the worker pool (Blocking::kYes): the token may need a store read.
+  kPublicToken,
+  // As kPublicToken, but the public token is the route's `{public_token}` path parameter and no
+  // session is involved (the SDK's bootstrap).
+  kPublicTokenInPath,
 };
 
 // Where a route's handler runs.

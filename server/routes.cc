@@ -43,9 +43,9 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/v1/passwords/migrate",                kProjectSecret,  kYes,        h::PasswordsMigrate},
   {kPost,   "/v1/passwords/strength_check",         kProjectSecret,  kYes,        h::PasswordsStrengthCheck},
   {kPost,   "/v1/passwords/email/reset/start",      kProjectSecret,  kYes,        h::PasswordsEmailResetStart},
-  {kPost,   "/v1/passwords/email/reset",            kProjectSecret,  kYes,        h::PasswordsEmailReset},
-  {kPost,   "/v1/passwords/existing_password/reset", kProjectSecret, kYes,        h::PasswordsExistingPasswordReset},
-  {kPost,   "/v1/passwords/session/reset",          kProjectSecret,  kYes,        h::PasswordsSessionReset},
+  {kPost,   "/v1/passwords/email/reset",            kProjectSecret,  kHashes,        h::PasswordsEmailReset},
+  {kPost,   "/v1/passwords/existing_password/reset", kProjectSecret, kHashes,        h::PasswordsExistingPasswordReset},
+  {kPost,   "/v1/passwords/session/reset",          kProjectSecret,  kHashes,        h::PasswordsSessionReset},
 
   {kPost,   "/v1/magic_links/email/login_or_create", kProjectSecret, kYes,        h::MagicLinksEmailLoginOrCreate},
   {kPost,   "/v1/magic_links/email/send",           kProjectSecret,  kYes,        h::MagicLinksEmailSend},
@@ -61,6 +61,16 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/v1/otps/whatsapp/login_or_create",    kProjectSecret,  kYes,        h::OtpsPhoneLoginOrCreate},
   {kPost,   "/v1/otps/whatsapp/send",               kProjectSecret,  kYes,        h::OtpsPhoneSend},
   {kPost,   "/v1/otps/authenticate",                kProjectSecret,  kYes,        h::OtpsAuthenticate},
+
+  // The frontend SDK's API: public token, allowed origins, CORS, {"data": ...} (server/api.cc).
+  {kGet,    "/sdk/v1/projects/bootstrap/{public_token}", kPublicTokenInPath, kYes,   h::SdkBootstrap},
+  {kPost,   "/sdk/v1/events",                       kAnyone,         kYes,        h::SdkEvents},
+  {kPost,   "/sdk/v1/passwords",                    kPublicToken,    kHashes,     h::SdkPasswordsCreate},
+  {kPost,   "/sdk/v1/passwords/authenticate",       kPublicToken,    kHashes,     h::SdkPasswordsAuthenticate},
+  {kPost,   "/sdk/v1/passwords/strength_check",     kPublicToken,    kYes,        h::PasswordsStrengthCheck},
+  {kPost,   "/sdk/v1/sessions/authenticate",        kPublicToken,    kYes,        h::SdkSessionsAuthenticate},
+  {kPost,   "/sdk/v1/sessions/revoke",              kPublicToken,    kYes,        h::SdkSessionsRevoke},
+  {kGet,    "/sdk/v1/users/me",                     kPublicToken,    kYes,        h::SdkUsersMe},
 };
 // clang-format on
 

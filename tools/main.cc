@@ -8,6 +8,7 @@
 #include "server/app.h"
 #include "service/email/email_sign_in.h"
 #include "service/project_registry.h"
+#include "service/sdk_origins.h"
 #include "tessera/store/open_store.h"
 #include "tessera/token/key_ring.h"
 #include "tools/import_users.h"
@@ -359,6 +360,29 @@ int main(int argc, char** argv) {
       ->add_option("--secret-id", secret_id, "Id of the secret (`tessera secrets list` shows them)")
       ->required();
 
+  // --- sdk-origins ----------------------------------------------------------------------------
+  auto* origins_cmd = app.add_subcommand(
+      "sdk-origins",
+      "Add, list and remove the web origins allowed to use a project's frontend SDK API "
+      "(/sdk/v1) with its public token. A page on any other origin is refused. A running server "
+      "applies a change within about a second.");
+  origins_cmd->require_subcommand(1);
+  StoreFlags origins_store;
+  std::string origins_project, origin;
+  auto* origin_add_cmd = origins_cmd->add_subcommand(
+      "add", "Allow an origin: scheme://host[:port], e.g. https://app.example.com.");
+  AddStoreFlags(origin_add_cmd, origins_store);
+  origin_add_cmd->add_option("--project", origins_project, "Project id")->required();
+  origin_add_cmd->add_option("--origin", origin, "The origin, as the browser sends it")->required();
+  auto* origin_list_cmd = origins_cmd->add_subcommand("list", "List the allowed origins.");
+  AddStoreFlags(origin_list_cmd, origins_store);
+  origin_list_cmd->add_option("--project", origins_project, "Project id")->required();
+  origin_list_cmd->add_flag("--json", json, "Print one JSON object");
+  auto* origin_remove_cmd = origins_cmd->add_subcommand("remove", "Stop allowing an origin.");
+  AddStoreFlags(origin_remove_cmd, origins_store);
+  origin_remove_cmd->add_option("--project", origins_project, "Project id")->required();
+  origin_remove_cmd->add_option("--origin", origin, "The origin")->required();
+
   // --- keys -----------------------------------------------------------------------------------
   auto* keys_cmd = app.add_subcommand("keys", "Inspect and rotate signing keys.");
   keys_cmd->require_subcommand(1);
@@ -488,6 +512,7 @@ int main(int argc, char** argv) {
       boost::json::object o{{"project_id", created->project.project_id},
                             {"secret", created->secret},
                             {"secret_id", first_secret_id},
+                            {"public_token", created->project.public_token},
                             {"name", created->project.name},
                             {"live", created->project.live}};
       std::cout << boost::json::serialize(o) << "\n";
@@ -495,7 +520,10 @@ int main(int argc, char** argv) {
       std::cout << "project_id: " << created->project.project_id << "\n"
                 << "secret:     " << created->secret << "\n"
                 << "secret_id:  " << first_secret_id << "\n"
-                << "The secret is shown only now; Tessera keeps only its hash.\n";
+                << "public_token: " << created->project.public_token << "\n"
+                << "The secret is shown only now; Tessera keeps only its hash. The public token "
+                   "is for the frontend SDK and is not a secret (`tessera projects list` shows "
+                   "it).\n";
     }
     return 0;
   }
@@ -511,9 +539,11 @@ int main(int argc, char** argv) {
         arr.push_back(boost::json::object{{"project_id", p.project_id},
                                           {"name", p.name},
                                           {"live", p.live},
+                                          {"public_token", p.public_token},
                                           {"created_at", FormatRfc3339(p.created_at)}});
       } else {
-        std::cout << p.project_id << "  " << FormatRfc3339(p.created_at) << "  " << p.name << "\n";
+        std::cout << p.project_id << "  " << p.public_token << "  " << FormatRfc3339(p.created_at)
+                  << "  " << p.name << "\n";
       }
     }
     if (json) std::cout << boost::json::serialize(boost::json::object{{"projects", arr}}) << "\n";
@@ -614,6 +644,58 @@ int main(int argc, char** argv) {
                                                                    {"refused", summary->refused}})
                             .c_str());
     return summary->complete() ? 0 : 1;
+  }
+
+  if (origin_add_cmd->parsed()) {
+    auto normalized = NormalizeSdkOrigin(origin);
+    if (!normalized.ok()) return Fail(normalized.status());
+    auto opened = Open(origins_store);
+    if (!opened.ok()) return Fail(opened.status());
+    const SdkOrigin record{*normalized, std::chrono::floor<Seconds>(SystemClock().Now())};
+    if (Status s = opened->store->AddSdkOrigin(origins_project, record); !s.ok()) return Fail(s);
+    std::cout << "allowed " << *normalized << "\n";
+    return 0;
+  }
+
+  if (origin_list_cmd->parsed()) {
+    auto opened = Open(origins_store);
+    if (!opened.ok()) return Fail(opened.status());
+    auto project = opened->store->GetProject(origins_project);
+    if (!project.ok()) return Fail(project.status());
+    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
+    auto origins = opened->store->ListSdkOrigins(origins_project);
+    if (!origins.ok()) return Fail(origins.status());
+    boost::json::array arr;
+    for (const SdkOrigin& o : *origins) {
+      if (json) {
+        arr.push_back(
+            boost::json::object{{"origin", o.origin}, {"created_at", FormatRfc3339(o.created_at)}});
+      } else {
+        std::cout << o.origin << "  " << FormatRfc3339(o.created_at) << "\n";
+      }
+    }
+    if (json) {
+      std::cout << boost::json::serialize(
+                       boost::json::object{{"project_id", origins_project},
+                                           {"public_token", (*project)->public_token},
+                                           {"origins", arr}})
+                << "\n";
+    }
+    return 0;
+  }
+
+  if (origin_remove_cmd->parsed()) {
+    // Normalized as `add` stored it; a value that is not an origin is removed as given, so a
+    // stored row can always be named.
+    auto normalized = NormalizeSdkOrigin(origin);
+    const std::string stored = normalized.ok() ? *normalized : origin;
+    auto opened = Open(origins_store);
+    if (!opened.ok()) return Fail(opened.status());
+    if (Status s = opened->store->RemoveSdkOrigin(origins_project, stored); !s.ok()) {
+      return Fail(s);
+    }
+    std::cout << "removed " << stored << "\n";
+    return 0;
   }
 
   if (rotate_cmd->parsed()) {

@@ -90,6 +90,10 @@ enum class ErrorCode {
   kTooManySecrets,              // The project already holds the most secrets it may (CLI).
   kLastSecret,                  // The project's only secret cannot be deleted (CLI).
 
+  // --- The frontend SDK API (/sdk/v1) -----------------------------------------------------------
+  kSdkOriginNotAllowed,  // The calling page's origin is not on the project's allowed list.
+  kSdkOriginNotFound,    // The project has no such allowed origin (CLI).
+
   // --- Sessions ---------------------------------------------------------------------------------
   kSessionNotFound,          // Unknown, revoked or expired session (token, JWT or id).
   kTooManySessionArguments,  // Both session_token and session_jwt were given.

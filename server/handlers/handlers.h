@@ -61,6 +61,15 @@ Result<ApiResponse> PasswordsEmailReset(Call& call);
 Result<ApiResponse> PasswordsExistingPasswordReset(Call& call);
 Result<ApiResponse> PasswordsSessionReset(Call& call);
 
+// sdk.cc: /sdk/v1/*, the frontend SDK's API (PasswordsStrengthCheck serves it too).
+Result<ApiResponse> SdkBootstrap(Call& call);
+Result<ApiResponse> SdkEvents(Call& call);
+Result<ApiResponse> SdkPasswordsCreate(Call& call);
+Result<ApiResponse> SdkPasswordsAuthenticate(Call& call);
+Result<ApiResponse> SdkSessionsAuthenticate(Call& call);
+Result<ApiResponse> SdkSessionsRevoke(Call& call);
+Result<ApiResponse> SdkUsersMe(Call& call);
+
 }  // namespace tessera::server::handlers
 
 #endif  // TESSERA_SERVER_HANDLERS_HANDLERS_H_

@@ -74,6 +74,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kRouteNotFound:
     case ErrorCode::kProjectNotFound:
     case ErrorCode::kSecretNotFound:
+    case ErrorCode::kSdkOriginNotFound:
     case ErrorCode::kSessionNotFound:
     case ErrorCode::kUserNotFound:
     case ErrorCode::kEmailNotFound:
@@ -91,6 +92,8 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kStoreConflict:
     case ErrorCode::kStoreInUse:
       return C::kFailedPrecondition;
+    case ErrorCode::kSdkOriginNotAllowed:
+      return C::kPermissionDenied;
     case ErrorCode::kTooManyRequests:
     case ErrorCode::kUserLocked:
       return C::kResourceExhausted;
@@ -259,6 +262,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "too_many_secrets";
     case ErrorCode::kLastSecret:
       return "last_secret";
+    case ErrorCode::kSdkOriginNotAllowed:
+      return "sdk_origin_not_allowed";
+    case ErrorCode::kSdkOriginNotFound:
+      return "sdk_origin_not_found";
     case ErrorCode::kSessionNotFound:
       return "session_not_found";
     case ErrorCode::kTooManySessionArguments:

@@ -42,6 +42,8 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_
   ctx->refresh_options.issuers = {ProjectIssuer(ctx->project.project_id)};
   ctx->refresh_options.check_expiry = false;
   ctx->refresh_options.clock_skew = kRefreshClockSkew;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<SdkOrigin> origins, store_.ListSdkOrigins(project_id));
+  for (SdkOrigin& o : origins) ctx->sdk_origins.push_back(std::move(o.origin));
   return std::shared_ptr<const ProjectContext>(std::move(ctx));
 }
 
@@ -77,8 +79,51 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Get(std::string_v
   auto [it, inserted] = projects_.emplace(std::string(project_id), *loaded);
   if (inserted) {
     const_cast<ProjectContext&>(**loaded).generation = next_generation_++;
+    if (!(*loaded)->project.public_token.empty()) {
+      by_public_token_.insert_or_assign((*loaded)->project.public_token, std::string(project_id));
+    }
   }
   return it->second;
+}
+
+Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::AuthorizePublicToken(
+    std::string_view public_token, std::string_view origin) {
+  const auto unknown = [] {
+    return Error(ErrorCode::kUnauthorizedCredentials,
+                 "Unauthorized credentials: the public token names no project.");
+  };
+  if (public_token.empty() || !IsStorableText(public_token)) return unknown();
+  std::string project_id;
+  {
+    std::lock_guard lock(mu_);
+    if (const auto it = by_public_token_.find(public_token); it != by_public_token_.end()) {
+      project_id = it->second;
+    }
+  }
+  if (project_id.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> found,
+                             store_.FindProjectByPublicToken(public_token));
+    if (!found) return unknown();
+    project_id = std::move(*found);
+  }
+  auto ctx = Get(project_id);
+  if (!ctx.ok()) {
+    if (ctx.status().code() == ErrorCode::kProjectNotFound) return unknown();
+    return ctx.status();
+  }
+  if ((*ctx)->project.public_token != public_token) return unknown();
+  for (const std::string& allowed : (*ctx)->sdk_origins) {
+    if (!origin.empty() && allowed == origin) return ctx;
+  }
+  if (origin.empty()) {
+    return Error(ErrorCode::kSdkOriginNotAllowed,
+                 "The request names no origin; the frontend SDK API answers pages on the "
+                 "project's allowed origins only.");
+  }
+  std::string message = "This application's origin (";
+  message.append(origin).append(
+      ") is not on the project's allowed origins; add it with `tessera sdk-origins add`.");
+  return Error(ErrorCode::kSdkOriginNotAllowed, std::move(message));
 }
 
 Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::CheckSecret(
@@ -138,6 +183,9 @@ Status ProjectRegistry::Refresh(bool force) {
   std::lock_guard lock(mu_);
   for (auto& [id, ctx] : fresh) {
     const_cast<ProjectContext&>(*ctx).generation = next_generation_++;
+    if (!ctx->project.public_token.empty()) {
+      by_public_token_.insert_or_assign(ctx->project.public_token, id);
+    }
     projects_[id] = std::move(ctx);
   }
   if (first_error.ok()) seen_version_ = version;
@@ -172,6 +220,7 @@ Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_ke
                                  const ProjectSettings& settings) {
   NewProject out;
   TESSERA_ASSIGN_OR_RETURN(out.project.project_id, NewId("project", live, random));
+  TESSERA_ASSIGN_OR_RETURN(out.project.public_token, NewId("public-token", live, random));
   TESSERA_ASSIGN_OR_RETURN(NewSecret secret, GenerateSecret(live, random, now));
   out.secret = std::move(secret.secret);
   out.project.secrets.push_back(std::move(secret.record));

@@ -30,6 +30,7 @@ struct ProjectContext {
   std::string jwks_keys_json;                     // The JWKS `keys` array, serialized.
   std::shared_ptr<const SigningKey> signing_key;  // The active key; null if the ring has none.
   JwtVerifyOptions refresh_options;               // aud/iss of this project, expiry not checked.
+  std::vector<std::string> sdk_origins;           // Origins allowed to use the frontend SDK.
   std::uint64_t generation = 0;                   // Differs between any two loaded snapshots.
 };
 
@@ -58,6 +59,13 @@ class ProjectRegistry {
   Result<std::shared_ptr<const ProjectContext>> AuthorizeCached(std::string_view project_id,
                                                                 std::string_view secret);
 
+  // The snapshot of the project whose public token this is, provided `origin` (the calling page's
+  // Origin) is one of the project's allowed origins, compared byte for byte. May read the store.
+  // kUnauthorizedCredentials for a token no project has; kSdkOriginNotAllowed for an origin not
+  // on the list (also an empty one).
+  Result<std::shared_ptr<const ProjectContext>> AuthorizePublicToken(std::string_view public_token,
+                                                                     std::string_view origin);
+
   // Reloads every cached project when the store's config version moved (a rotation or settings
   // change by the CLI or another node), or unconditionally with `force` (the published key set
   // also changes with time, as retired keys age out). Called periodically by the server.
@@ -81,6 +89,7 @@ class ProjectRegistry {
   std::mutex mu_;
   StringMap<std::shared_ptr<const ProjectContext>> projects_;  // GUARDED_BY(mu_)
   StringMap<bool> unknown_;                                    // GUARDED_BY(mu_)
+  StringMap<std::string> by_public_token_;  // Public token -> project id. GUARDED_BY(mu_)
   // Moves whenever unknown_ is cleared: a store read that began before must not add to it.
   std::uint64_t unknown_epoch_ = 0;    // GUARDED_BY(mu_)
   std::int64_t seen_version_ = -1;     // GUARDED_BY(mu_)
@@ -89,7 +98,7 @@ class ProjectRegistry {
 
 // Administrative operations shared by the CLI and tests.
 struct NewProject {
-  Project project;     // With its one secret's record.
+  Project project;     // With its one secret's record and its public token.
   std::string secret;  // Shown once; only its digest is stored.
 };
 Result<NewProject> CreateProject(SessionStore& store, const MasterKey& master_key,

@@ -124,6 +124,19 @@ class ForwardingStore : public SessionStore {
                                  const std::vector<std::int64_t>& sequences) override {
     return target_.AckSsfEvents(project_id, stream_id, sequences);
   }
+  Result<std::optional<std::string>> FindProjectByPublicToken(
+      std::string_view public_token) override {
+    return target_.FindProjectByPublicToken(public_token);
+  }
+  Result<std::vector<SdkOrigin>> ListSdkOrigins(std::string_view project_id) override {
+    return target_.ListSdkOrigins(project_id);
+  }
+  Status AddSdkOrigin(std::string_view project_id, const SdkOrigin& origin) override {
+    return target_.AddSdkOrigin(project_id, origin);
+  }
+  Status RemoveSdkOrigin(std::string_view project_id, std::string_view origin) override {
+    return target_.RemoveSdkOrigin(project_id, origin);
+  }
   Result<std::int64_t> DeleteExpiredSessions(TimePoint cutoff) override {
     return target_.DeleteExpiredSessions(cutoff);
   }

@@ -59,6 +59,10 @@ struct Project {
   std::string project_id;  // "project-test-<uuid>" / "project-live-<uuid>"
   std::string name;
   bool live = false;
+  // "public-token-test-<uuid>" / "public-token-live-<uuid>": identifies the project to the
+  // frontend SDK (/sdk/v1). Not a secret: it is in every page that uses the SDK. Unique across
+  // projects; may be empty only in records built by hand (CreateProject stores none then).
+  std::string public_token;
   // One to kMaxProjectSecrets secrets, by creation time (ties, within a second, by id); each of
   // them authorizes API calls.
   std::vector<ProjectSecret> secrets;

@@ -12,6 +12,8 @@
 //   * OneTimeTokenStore and OutboxStore (tessera/store/one_time_token_store.h, outbox_store.h):
 //     email sign-in tokens and the messages that carry them; RedirectUrlStore
 //     (redirect_url_store.h): where emailed links may point; RateLimitStore (rate_limit_store.h).
+//   * SdkStore (tessera/store/sdk_store.h): the frontend SDK's allowed origins, projects by
+//     public token.
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -46,6 +48,7 @@
 #include "tessera/store/rate_limit_store.h"
 #include "tessera/store/redirect_url_store.h"
 #include "tessera/store/revocation_store.h"
+#include "tessera/store/sdk_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/ssf_stream_store.h"
 #include "tessera/store/user_store.h"
@@ -76,7 +79,9 @@ class SessionStore : public ProjectStore,
                      public OneTimeTokenStore,
                      public OutboxStore,
                      public RedirectUrlStore,
-                     public RateLimitStore {
+                     public RateLimitStore,
+
+                     public SdkStore {
  public:
   ~SessionStore() override = default;
 

@@ -40,6 +40,7 @@ Result<Project> ProjectFromRow(const Rows& r, int i) {
   p.live = r.Bool(i, 2);
   TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(r.Text(i, 3)));
   p.created_at = r.Time(i, 4);
+  p.public_token = r.Text(i, 5);  // "" when NULL (no token row).
   return p;
 }
 
@@ -195,6 +196,12 @@ Status PostgresStore::CreateProject(const Project& p, const std::vector<KeyRecor
     for (const auto& secret : p.secrets) {
       TESSERA_RETURN_IF_ERROR(InsertSecret(c, p.project_id, secret));
     }
+    if (!p.public_token.empty()) {
+      TESSERA_RETURN_IF_ERROR(
+          c.Exec("create_public_token",
+                 "INSERT INTO project_public_tokens(project_id, public_token) VALUES ($1, $2)",
+                 {pg::Text(p.project_id), pg::Text(p.public_token)}));
+    }
     TESSERA_RETURN_IF_ERROR(UpsertKeys(c, keys));
     return BumpConfig(c, p.project_id);
   });
@@ -202,10 +209,12 @@ Status PostgresStore::CreateProject(const Project& p, const std::vector<KeyRecor
 
 Result<std::optional<Project>> PostgresStore::GetProject(std::string_view project_id) {
   return Read([&](Connection& c) -> Result<std::optional<Project>> {
-    TESSERA_ASSIGN_OR_RETURN(Rows r, c.Exec("get_project",
-                                            "SELECT project_id, name, live, settings, created_at "
-                                            "FROM projects WHERE project_id = $1",
-                                            {pg::Text(project_id)}));
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("get_project",
+                       "SELECT p.project_id, p.name, p.live, p.settings, p.created_at, "
+                       "t.public_token FROM projects p LEFT JOIN project_public_tokens t "
+                       "ON t.project_id = p.project_id WHERE p.project_id = $1",
+                       {pg::Text(project_id)}));
     if (r.size() == 0) return std::optional<Project>();
     TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(r, 0));
     TESSERA_ASSIGN_OR_RETURN(p.secrets, SelectSecrets(c, project_id));
@@ -215,10 +224,12 @@ Result<std::optional<Project>> PostgresStore::GetProject(std::string_view projec
 
 Result<std::vector<Project>> PostgresStore::ListProjects() {
   return Read([&](Connection& c) -> Result<std::vector<Project>> {
-    TESSERA_ASSIGN_OR_RETURN(Rows r, c.Exec("list_projects",
-                                            "SELECT project_id, name, live, settings, created_at "
-                                            "FROM projects ORDER BY created_at, project_id",
-                                            {}));
+    TESSERA_ASSIGN_OR_RETURN(
+        Rows r, c.Exec("list_projects",
+                       "SELECT p.project_id, p.name, p.live, p.settings, p.created_at, "
+                       "t.public_token FROM projects p LEFT JOIN project_public_tokens t "
+                       "ON t.project_id = p.project_id ORDER BY p.created_at, p.project_id",
+                       {}));
     std::vector<Project> out;
     for (int i = 0; i < r.size(); ++i) {
       TESSERA_ASSIGN_OR_RETURN(Project p, ProjectFromRow(r, i));

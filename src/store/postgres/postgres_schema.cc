@@ -279,6 +279,30 @@ CREATE TABLE rate_limits (
 );
 CREATE INDEX rate_limits_by_expiry ON rate_limits(expires_at);
 )sql",
+    // 9: the frontend SDK (tessera/store/sdk_store.h): each project's public token, and the web
+    // origins allowed to use it. Existing projects get a token "public-token-<test|live>-<uuid>"
+    // (random hex shaped into a uuid v4, as secret ids in 5). SQLite migration 9.
+    R"sql(
+CREATE TABLE project_public_tokens (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  public_token TEXT NOT NULL UNIQUE
+);
+INSERT INTO project_public_tokens(project_id, public_token)
+  SELECT project_id,
+         'public-token-' || CASE WHEN live THEN 'live' ELSE 'test' END || '-' ||
+           substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
+           substr('89ab', get_byte(decode(substr(h, 17, 2), 'hex'), 0) % 4 + 1, 1) ||
+           substr(h, 18, 3) || '-' || substr(h, 21, 12)
+  FROM (SELECT project_id, live,
+               md5(random()::text || clock_timestamp()::text || project_id) AS h
+        FROM projects) AS p;
+CREATE TABLE sdk_origins (
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  origin TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (project_id, origin)
+);
+)sql",
 };
 
 }  // namespace

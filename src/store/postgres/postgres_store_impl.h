@@ -8,8 +8,9 @@
 //   postgres_lockout.cc   failed password attempts of users and of unknown emails
 //   postgres_revocations.cc  the per-project revocation log
 //   postgres_ssf.cc       Shared Signals streams and their acknowledgements
-//   postgres_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email
-//   outbox postgres_email_config.cc  redirect URLs and rate-limit counters
+//   postgres_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets), email outbox
+//   postgres_email_config.cc  redirect URLs and rate-limit counters
+//   postgres_sdk.cc       the frontend SDK's allowed origins, projects by public token
 // A new record family adds its methods to the interface, its tables as a new migration in
 // postgres_schema.cc, and its own postgres_<family>.cc. Private to the PostgreSQL store: callers
 // use tessera/store/postgres_store.h.
@@ -157,6 +158,12 @@ class PostgresStore final : public SessionStore {
   Result<std::int64_t> CountRateLimitHit(const RateLimitKey& key, TimePoint window_start,
                                          TimePoint expires_at) override;
   Result<std::int64_t> DeleteExpiredRateLimits(TimePoint now) override;
+  // --- Frontend SDK (postgres_sdk.cc) ---------------------------------------------------------
+  Result<std::optional<std::string>> FindProjectByPublicToken(
+      std::string_view public_token) override;
+  Result<std::vector<SdkOrigin>> ListSdkOrigins(std::string_view project_id) override;
+  Status AddSdkOrigin(std::string_view project_id, const SdkOrigin& origin) override;
+  Status RemoveSdkOrigin(std::string_view project_id, std::string_view origin) override;
 
  private:
   template <typename F>

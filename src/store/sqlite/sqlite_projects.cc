@@ -39,6 +39,11 @@ Result<KeyRecord> KeyFromRow(const Statement& st) {
   return r;
 }
 
+// The columns ProjectFromRow reads; the public token comes from its own table.
+constexpr std::string_view kProjectSelect =
+    "SELECT p.project_id, p.name, p.live, p.settings, p.created_at, t.public_token "
+    "FROM projects p LEFT JOIN project_public_tokens t ON t.project_id = p.project_id ";
+
 // Without its secrets (SelectSecrets).
 Result<Project> ProjectFromRow(const Statement& st) {
   Project p;
@@ -47,6 +52,7 @@ Result<Project> ProjectFromRow(const Statement& st) {
   p.live = st.Int(2) != 0;
   TESSERA_ASSIGN_OR_RETURN(p.settings, SettingsFromJson(st.Text(3)));
   p.created_at = st.Time(4);
+  p.public_token = st.Text(5);
   return p;
 }
 
@@ -170,6 +176,8 @@ Status CheckOneActive(Connection& c, std::string_view project_id) {
 
 }  // namespace
 
+Status SqliteStore::BumpConfig(Connection& c) { return BumpConfigVersion(c); }
+
 // --- Store metadata ----------------------------------------------------------------------------
 
 Result<std::optional<std::string>> SqliteStore::GetMeta(std::string_view key) {
@@ -219,6 +227,13 @@ Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>
     for (const auto& secret : p.secrets) {
       TESSERA_RETURN_IF_ERROR(InsertSecret(c, p.project_id, secret));
     }
+    if (!p.public_token.empty()) {
+      TESSERA_ASSIGN_OR_RETURN(
+          Statement token,
+          c.Prepare("INSERT INTO project_public_tokens(project_id, public_token) VALUES (?, ?)"));
+      token.Bind(1, p.project_id).Bind(2, p.public_token);
+      TESSERA_RETURN_IF_ERROR(token.Run());
+    }
     TESSERA_RETURN_IF_ERROR(UpsertKeys(c, keys));
     return BumpConfigVersion(c);
   });
@@ -226,9 +241,8 @@ Status SqliteStore::CreateProject(const Project& p, const std::vector<KeyRecord>
 
 Result<std::optional<Project>> SqliteStore::GetProject(std::string_view project_id) {
   return Read([&](Connection& c) -> Result<std::optional<Project>> {
-    TESSERA_ASSIGN_OR_RETURN(Statement st,
-                             c.Prepare("SELECT project_id, name, live, settings, created_at "
-                                       "FROM projects WHERE project_id = ?"));
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st, c.Prepare((std::string(kProjectSelect) + "WHERE p.project_id = ?").c_str()));
     st.Bind(1, project_id);
     TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return std::optional<Project>();
@@ -240,9 +254,9 @@ Result<std::optional<Project>> SqliteStore::GetProject(std::string_view project_
 
 Result<std::vector<Project>> SqliteStore::ListProjects() {
   return Read([&](Connection& c) -> Result<std::vector<Project>> {
-    TESSERA_ASSIGN_OR_RETURN(Statement st,
-                             c.Prepare("SELECT project_id, name, live, settings, created_at "
-                                       "FROM projects ORDER BY created_at, project_id"));
+    TESSERA_ASSIGN_OR_RETURN(
+        Statement st,
+        c.Prepare((std::string(kProjectSelect) + "ORDER BY p.created_at, p.project_id").c_str()));
     std::vector<Project> out;
     for (;;) {
       TESSERA_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -257,6 +257,31 @@ CREATE TABLE rate_limits (
 );
 CREATE INDEX rate_limits_by_expiry ON rate_limits(expires_at);
 )sql",
+    // 9: the frontend SDK (tessera/store/sdk_store.h): each project's public token, and the web
+    // origins allowed to use it. Existing projects get a token "public-token-<test|live>-<uuid>"
+    // (random hex shaped into a uuid v4, as secret ids in 6). PostgreSQL migration 9.
+    R"sql(
+CREATE TABLE project_public_tokens (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  public_token TEXT NOT NULL UNIQUE
+);
+INSERT INTO project_public_tokens(project_id, public_token)
+  SELECT project_id, lower(hex(randomblob(16))) FROM projects;
+UPDATE project_public_tokens SET public_token =
+  'public-token-' ||
+  (SELECT CASE WHEN p.live <> 0 THEN 'live' ELSE 'test' END FROM projects p
+   WHERE p.project_id = project_public_tokens.project_id) || '-' ||
+  substr(public_token, 1, 8) || '-' || substr(public_token, 9, 4) || '-4' ||
+  substr(public_token, 14, 3) || '-' ||
+  substr('89ab', unicode(substr(public_token, 17, 1)) % 4 + 1, 1) ||
+  substr(public_token, 18, 3) || '-' || substr(public_token, 21, 12);
+CREATE TABLE sdk_origins (
+  project_id TEXT NOT NULL REFERENCES projects(project_id),
+  origin TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, origin)
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -7,8 +7,9 @@
 //   sqlite_lockout.cc   failed password attempts of users and of unknown emails
 //   sqlite_revocations.cc  the per-project revocation log
 //   sqlite_ssf.cc       Shared Signals streams and their acknowledgements
-//   sqlite_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets) and the email
-//   outbox sqlite_email_config.cc  redirect URLs and rate-limit counters
+//   sqlite_one_time_tokens.cc  one-time tokens (magic links, passcodes, resets), email outbox
+//   sqlite_email_config.cc  redirect URLs and rate-limit counters
+//   sqlite_sdk.cc       the frontend SDK's allowed origins, projects by public token
 // A new record family adds its methods to the interface, its tables as a new migration in
 // sqlite_schema.cc, and its own sqlite_<family>.cc. Private to the SQLite store: callers use
 // tessera/store/sqlite_store.h.
@@ -142,6 +143,12 @@ class SqliteStore final : public SessionStore {
   Result<std::int64_t> CountRateLimitHit(const RateLimitKey& key, TimePoint window_start,
                                          TimePoint expires_at) override;
   Result<std::int64_t> DeleteExpiredRateLimits(TimePoint now) override;
+  // --- Frontend SDK (sqlite_sdk.cc) -----------------------------------------------------------
+  Result<std::optional<std::string>> FindProjectByPublicToken(
+      std::string_view public_token) override;
+  Result<std::vector<SdkOrigin>> ListSdkOrigins(std::string_view project_id) override;
+  Status AddSdkOrigin(std::string_view project_id, const SdkOrigin& origin) override;
+  Status RemoveSdkOrigin(std::string_view project_id, std::string_view origin) override;
 
  private:
   // Runs `f` on the writer connection inside BEGIN IMMEDIATE ... COMMIT.
@@ -173,6 +180,10 @@ class SqliteStore final : public SessionStore {
 
   // Brings the schema to the version this binary knows (sqlite_schema.cc).
   Status Migrate();
+
+  // Moves the configuration version inside the caller's write transaction, so running servers
+  // reload the projects (sqlite_projects.cc).
+  static Status BumpConfig(sqlite::Connection& c);
 
   // Appends `entry` to its project's revocation log inside the caller's write transaction, with
   // the next sequence number of the project's counter (sqlite_revocations.cc).

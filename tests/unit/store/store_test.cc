@@ -403,6 +403,119 @@ TEST_P(StoreTest, AnEarlierSchemaUpgrades) {
   ASSERT_OK(registry.Refresh());
   EXPECT_OK(registry.Authorize(test_project, second->secret));
   EXPECT_OK(registry.Authorize(test_project, "secret-test-written-before-the-upgrade"));
+
+  // Each project got a public token of its kind for the frontend SDK, found by that token.
+  const std::string& token = (*project)->public_token;
+  EXPECT_TRUE(IsIdOfKind(token, "public-token")) << token;
+  EXPECT_EQ(token.rfind("public-token-test-", 0), 0u) << token;
+  EXPECT_TRUE(IsIdOfKind(live.public_token, "public-token")) << live.public_token;
+  EXPECT_EQ(live.public_token.rfind("public-token-live-", 0), 0u) << live.public_token;
+  EXPECT_NE(token, live.public_token);
+  auto found = store.FindProjectByPublicToken(token);
+  ASSERT_OK(found);
+  EXPECT_EQ(found->value_or(""), test_project);
+  auto origins = store.ListSdkOrigins(test_project);
+  ASSERT_OK(origins);
+  EXPECT_TRUE(origins->empty());
+}
+
+// The frontend SDK's records: a project's public token, written with it and unique to it, and
+// the origins allowed to use it, each change moving the config version so servers reload.
+TEST_P(StoreTest, SdkPublicTokenAndOrigins) {
+  auto project = store_->GetProject(project_);
+  ASSERT_OK(project);
+  const std::string token = (*project)->public_token;
+  EXPECT_TRUE(IsIdOfKind(token, "public-token")) << token;
+  auto found = store_->FindProjectByPublicToken(token);
+  ASSERT_OK(found);
+  EXPECT_EQ(found->value_or(""), project_);
+  auto missing = store_->FindProjectByPublicToken("public-token-test-unknown");
+  ASSERT_OK(missing);
+  EXPECT_FALSE(missing->has_value());
+  auto listed = store_->ListProjects();
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].public_token, token);
+
+  auto other = CreateProject(*store_, master_, random_, clock_.Now(), "other", false, {});
+  ASSERT_OK(other);
+  EXPECT_NE(other->project.public_token, token);
+  // A project whose token another project has is refused as a whole.
+  Project copy = other->project;
+  copy.project_id = "project-test-00000000-0000-4000-8000-0000000000dd";
+  EXPECT_FALSE(store_->CreateProject(copy, {}).ok());
+  auto after_refusal = store_->GetProject(copy.project_id);
+  ASSERT_OK(after_refusal);
+  EXPECT_FALSE(after_refusal->has_value());
+
+  auto v0 = store_->ConfigVersion();
+  ASSERT_OK(v0);
+  const SdkOrigin app{"https://app.example.com", FromUnixSeconds(1700000000)};
+  const SdkOrigin local{"http://127.0.0.1:5173", FromUnixSeconds(1700000100)};
+  ASSERT_OK(store_->AddSdkOrigin(project_, app));
+  ASSERT_OK(store_->AddSdkOrigin(project_, local));
+  auto v1 = store_->ConfigVersion();
+  ASSERT_OK(v1);
+  EXPECT_GT(*v1, *v0);
+  // Adding one again is a no-op that moves nothing.
+  ASSERT_OK(store_->AddSdkOrigin(project_, {app.origin, FromUnixSeconds(1800000000)}));
+  auto v2 = store_->ConfigVersion();
+  ASSERT_OK(v2);
+  EXPECT_EQ(*v2, *v1);
+  auto origins = store_->ListSdkOrigins(project_);
+  ASSERT_OK(origins);
+  ASSERT_EQ(origins->size(), 2u);
+  EXPECT_EQ((*origins)[0].origin, app.origin);  // Oldest first.
+  EXPECT_EQ((*origins)[0].created_at, app.created_at);
+  EXPECT_EQ((*origins)[1].origin, local.origin);
+  // Per project: the other project allows nothing, and cannot remove this one's origins.
+  auto none = store_->ListSdkOrigins(other->project.project_id);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_ERROR(store_->RemoveSdkOrigin(other->project.project_id, app.origin),
+               ErrorCode::kSdkOriginNotFound);
+  EXPECT_ERROR(store_->AddSdkOrigin("project-test-missing", app), ErrorCode::kProjectNotFound);
+  EXPECT_ERROR(store_->RemoveSdkOrigin("project-test-missing", app.origin),
+               ErrorCode::kProjectNotFound);
+
+  ASSERT_OK(store_->RemoveSdkOrigin(project_, app.origin));
+  auto v3 = store_->ConfigVersion();
+  ASSERT_OK(v3);
+  EXPECT_GT(*v3, *v2);
+  EXPECT_ERROR(store_->RemoveSdkOrigin(project_, app.origin), ErrorCode::kSdkOriginNotFound);
+  origins = store_->ListSdkOrigins(project_);
+  ASSERT_OK(origins);
+  ASSERT_EQ(origins->size(), 1u);
+  EXPECT_EQ((*origins)[0].origin, local.origin);
+}
+
+// The registry finds a project by its public token only for a page on an allowed origin, and
+// sees origins added by another process once the config version moved.
+TEST_P(StoreTest, RegistryAuthorizesPublicTokenByOrigin) {
+  ProjectRegistry registry(*store_, master_, clock_);
+  auto project = store_->GetProject(project_);
+  ASSERT_OK(project);
+  const std::string token = (*project)->public_token;
+  const std::string origin = "http://127.0.0.1:5173";
+  EXPECT_ERROR(registry.AuthorizePublicToken(token, origin), ErrorCode::kSdkOriginNotAllowed);
+  ASSERT_OK(store_->AddSdkOrigin(project_, {origin, clock_.Now()}));
+  ASSERT_OK(registry.Refresh());
+  auto ok = registry.AuthorizePublicToken(token, origin);
+  ASSERT_OK(ok);
+  EXPECT_EQ((*ok)->project.project_id, project_);
+  EXPECT_ERROR(registry.AuthorizePublicToken(token, "http://127.0.0.1:5174"),
+               ErrorCode::kSdkOriginNotAllowed);
+  EXPECT_ERROR(registry.AuthorizePublicToken(token, "http://127.0.0.1:5173/"),
+               ErrorCode::kSdkOriginNotAllowed);
+  EXPECT_ERROR(registry.AuthorizePublicToken(token, ""), ErrorCode::kSdkOriginNotAllowed);
+  EXPECT_ERROR(registry.AuthorizePublicToken("public-token-test-unknown", origin),
+               ErrorCode::kUnauthorizedCredentials);
+  // The project id is not its public token.
+  EXPECT_ERROR(registry.AuthorizePublicToken(project_, origin),
+               ErrorCode::kUnauthorizedCredentials);
+  ASSERT_OK(store_->RemoveSdkOrigin(project_, origin));
+  ASSERT_OK(registry.Refresh());
+  EXPECT_ERROR(registry.AuthorizePublicToken(token, origin), ErrorCode::kSdkOriginNotAllowed);
 }
 
 // A project holds one or two secrets: never a third, never none.
