@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
+#include <set>
 
 #include "common/base64.h"
 #include "fake_clock.h"
@@ -163,7 +165,17 @@ TEST_F(DispatchTest, PasswordRoutesAlwaysStartOffTheIoThread) {
 // up the worker pool's store writes, and a hash never runs on an I/O thread.
 TEST_F(DispatchTest, OnlyRoutesThatHashStartOnTheHashingPool) {
   for (const RouteDef& route : ApiRoutes()) {
-    const bool hashes = route.path == "/v1/passwords" || route.path == "/v1/passwords/authenticate";
+    // Sign-up, sign-in (for the backend and the frontend SDK) and the resets that set a password.
+    static const std::set<std::string_view> kHashing = {
+        "/v1/passwords",
+        "/v1/passwords/authenticate",
+        "/v1/passwords/email/reset",
+        "/v1/passwords/existing_password/reset",
+        "/v1/passwords/session/reset",
+        "/sdk/v1/passwords",
+        "/sdk/v1/passwords/authenticate",
+    };
+    const bool hashes = kHashing.contains(route.path);
     const Pool pool = api_->StartPool(router_.Match(route.method, route.path));
     EXPECT_EQ(pool == Pool::kHashers, hashes) << route.path;
   }
