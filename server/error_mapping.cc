@@ -124,6 +124,12 @@ HttpError MapError(ErrorCode code) {
       return {429, "user_lock_limit_reached", ""};
     case E::kResetPassword:
       return {401, "reset_password", ""};
+    // Roles and permissions.
+    case E::kInvalidRbacPolicy:  // Reachable from the CLI only.
+      return {400, "invalid_rbac_policy", ""};
+    case E::kAuthorizationDenied:
+      return {403, "consumer_session_authorization_error",
+              "The User is not authorized to perform the requested action on that resource."};
     // Keys (reachable from the CLI, never from bad API input).
     case E::kKeyNotFound:
       return {404, "key_not_found", ""};

@@ -26,6 +26,8 @@ constexpr RouteDef kRoutes[] = {
   {kGet,    "/v1/sessions/jwks/{project_id}",       kAnyone,         kWhenNeeded, h::SessionsJwks},
   {kGet,    "/v1/sessions/revocations",             kProjectSecret,  kWhenNeeded, h::SessionsRevocations},
 
+  {kGet,    "/v1/rbac/policy",                      kProjectSecret,  kWhenNeeded, h::RbacPolicy},
+
   {kPost,   "/v1/users",                            kProjectSecret,  kYes,        h::UsersCreate},
   {kPost,   "/v1/users/search",                     kProjectSecret,  kYes,        h::UsersSearch},
   {kGet,    "/v1/users/{user_id}",                  kProjectSecret,  kYes,        h::UsersGet},

@@ -118,6 +118,10 @@ enum class ErrorCode {
   kUserLocked,        // Too many failed attempts; the user is locked for a while.
   kResetPassword,     // The password must be reset before it can be used again.
 
+  // --- Roles and permissions (RBAC) -------------------------------------------------------------
+  kInvalidRbacPolicy,    // An RBAC policy that breaks one of its rules (tessera/rbac/policy.h).
+  kAuthorizationDenied,  // No role of the user grants the action on the resource.
+
   // --- Storage and internal ---------------------------------------------------------------------
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.
   kStoreConflict,     // A concurrent change won; the operation may be retried.

@@ -20,6 +20,9 @@ Result<ApiResponse> SessionsJwks(Call& call);
 // revocations.cc: the revocation feed.
 Result<ApiResponse> SessionsRevocations(Call& call);
 
+// rbac.cc: /v1/rbac/*.
+Result<ApiResponse> RbacPolicy(Call& call);
+
 // users.cc: /v1/users/*.
 Result<ApiResponse> UsersCreate(Call& call);
 Result<ApiResponse> UsersGet(Call& call);

@@ -38,6 +38,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kInvalidCursor:
     case ErrorCode::kInvalidSearchQuery:
     case ErrorCode::kWeakPassword:
+    case ErrorCode::kInvalidRbacPolicy:
       return C::kInvalidArgument;
     case ErrorCode::kUnauthorizedCredentials:
     case ErrorCode::kPasswordMismatch:
@@ -63,6 +64,8 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kTooManyRequests:
     case ErrorCode::kUserLocked:
       return C::kResourceExhausted;
+    case ErrorCode::kAuthorizationDenied:
+      return C::kPermissionDenied;
     case ErrorCode::kStoreUnavailable:
       return C::kUnavailable;
     case ErrorCode::kStoreCorrupt:
@@ -241,6 +244,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "user_lock_limit_reached";
     case ErrorCode::kResetPassword:
       return "reset_password";
+    case ErrorCode::kInvalidRbacPolicy:
+      return "invalid_rbac_policy";
+    case ErrorCode::kAuthorizationDenied:
+      return "consumer_session_authorization_error";
     case ErrorCode::kStoreUnavailable:
       return "store_unavailable";
     case ErrorCode::kStoreConflict:

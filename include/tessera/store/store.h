@@ -7,6 +7,7 @@
 //   * UserStore (tessera/store/user_store.h): users, their emails and phones, user search.
 //   * SessionRecordStore (tessera/store/session_record_store.h): sessions, touches, the
 //     revocation stream, expiry.
+//   * RbacStore (tessera/store/rbac_store.h): each project's roles-and-permissions policy.
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -36,6 +37,7 @@
 #include "tessera/result.h"
 #include "tessera/store/lockout_store.h"
 #include "tessera/store/project_store.h"
+#include "tessera/store/rbac_store.h"
 #include "tessera/store/revocation_store.h"
 #include "tessera/store/session_record_store.h"
 #include "tessera/store/user_store.h"
@@ -45,7 +47,7 @@ namespace tessera {
 // A change another node made, delivered by stores shared between nodes (PostgreSQL NOTIFY).
 struct StoreChange {
   enum class Kind {
-    kConfig,   // Keys, secrets or settings of `project_id` changed.
+    kConfig,   // Keys, secrets, settings or the RBAC policy of `project_id` changed.
     kUser,     // User `id` changed or was deleted.
     kSession,  // Session `id` changed or was revoked.
     kAll,      // Changes were missed (a node cut off longer than the log keeps): drop everything.
@@ -61,7 +63,8 @@ class SessionStore : public ProjectStore,
                      public UserStore,
                      public LockoutStore,
                      public SessionRecordStore,
-                     public RevocationLogStore {
+                     public RevocationLogStore,
+                     public RbacStore {
  public:
   ~SessionStore() override = default;
 

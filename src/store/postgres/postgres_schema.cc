@@ -207,6 +207,16 @@ CREATE TABLE node_leases (
   applied BIGINT NOT NULL
 );
 )sql",
+    // 7: each project's RBAC policy (tessera/store/rbac_store.h), replaced as a whole under its
+    // version. SQLite migration 7.
+    R"sql(
+CREATE TABLE rbac_policies (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  version BIGINT NOT NULL,
+  policy TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -185,6 +185,16 @@ UPDATE project_secrets SET secret_id =
   substr(secret_id, 18, 3) || '-' || substr(secret_id, 21, 12);
 ALTER TABLE projects DROP COLUMN secret_digest;
 )sql",
+    // 7: each project's RBAC policy (tessera/store/rbac_store.h), replaced as a whole under its
+    // version. PostgreSQL migration 7.
+    R"sql(
+CREATE TABLE rbac_policies (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  version INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
