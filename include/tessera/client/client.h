@@ -135,6 +135,18 @@ struct User {
   std::string json;  // The whole user object as the server sent it.
 };
 
+// "May this session do `action` on `resource_id`?" (RBAC, docs/rbac.md). Both non-empty.
+struct AuthorizationCheck {
+  std::string resource_id;
+  std::string action;
+};
+
+// The server's yes to an authorization check (a no is a 403 error).
+struct AuthorizationVerdict {
+  bool authorized = false;
+  std::vector<std::string> granting_roles;  // In the policy's order; never empty when authorized.
+};
+
 // sessions.authenticate, and the session part of every login.
 struct AuthenticateResponse {
   std::string request_id;
@@ -166,18 +178,6 @@ struct RbacPolicy {
   std::string json;                   // The `policy` object as served: roles, resources, scopes.
   std::vector<std::string> role_ids;  // In the order served.
   std::vector<std::string> resource_ids;  // In the order served.
-};
-
-// "May this session do `action` on `resource_id`?" (RBAC, docs/rbac.md). Both non-empty.
-struct AuthorizationCheck {
-  std::string resource_id;
-  std::string action;
-};
-
-// The server's yes to an authorization check (a no is a 403 error).
-struct AuthorizationVerdict {
-  bool authorized = false;
-  std::vector<std::string> granting_roles;  // In the policy's order; never empty when authorized.
 };
 
 struct AuthenticateRequest {
