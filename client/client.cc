@@ -7,11 +7,13 @@
 #include <boost/json.hpp>
 
 #include "client/jwks_cache.h"
+#include "client/policy_cache.h"
 #include "client/revocation_feed.h"
 #include "client/verified_cache.h"
 #include "common/base64.h"
 #include "common/json.h"
 #include "common/time_format.h"
+#include "tessera/rbac/policy.h"
 #include "tessera/token/jwt.h"
 #include "tessera/token/key_set.h"
 #include "tessera/token/session_jwt.h"
@@ -128,6 +130,12 @@ Outcome<json::value> ParseClaimsJson(const std::optional<std::string>& text,
   return std::move(*v);
 }
 
+json::array ToJsonArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
 std::string UrlEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -194,6 +202,8 @@ class Client::Impl {
                                                                   [](const MonotonicClock*) {})),
         jwks_([this] { return FetchJwksText(); }, *clock_, options_.jwks_refresh_interval,
               options_.jwks_min_refetch_interval),
+        policy_([this] { return FetchPolicyText(); }, *clock_,
+                options_.rbac_policy_refresh_interval, options_.jwks_min_refetch_interval),
         verified_(options_.verified_cache_capacity) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
     // The client's tolerance is built in, so that the usual call copies no options.
@@ -257,6 +267,42 @@ class Client::Impl {
                    "GET JWKS answered HTTP " + std::to_string(res->status), ""};
     }
     return std::move(res->body);
+  }
+
+  // The body of GET /v1/rbac/policy (a 200), or the error it answered.
+  Outcome<std::string> FetchPolicyText() {
+    HttpRequest req;
+    req.method = "GET";
+    req.url = base_url_ + "/v1/rbac/policy";
+    req.headers = {{"Authorization", authorization_},
+                   {"Content-Type", "application/json"},
+                   {"Accept", "application/json"}};
+    auto res = Send(req, options_.max_response_bytes);
+    if (!res.ok()) return res.error();
+    if (res->status != 200) {
+      return Error{ErrorKind::kApi, res->status, "policy_unavailable",
+                   "GET /v1/rbac/policy answered HTTP " + std::to_string(res->status), ""};
+    }
+    return std::move(res->body);
+  }
+
+  // The roles among `session`'s (as its JWT carried them) that grant `check` under the cached
+  // policy; kPermissionDenied when none does, kPolicyUnavailable without a usable policy.
+  Outcome<std::vector<std::string>> AuthorizeLocal(const Session& session,
+                                                   const AuthorizationCheck& check) {
+    if (check.resource_id.empty() || check.action.empty()) {
+      return ArgumentError("authorization_check needs a resource_id and an action");
+    }
+    auto policy = policy_.Get();
+    if (!policy.ok()) return policy.error();
+    std::vector<std::string> granting =
+        rbac::GrantingRoles(**policy, session.roles, {check.resource_id, check.action});
+    if (granting.empty()) {
+      local_permission_denials_.fetch_add(1, std::memory_order_relaxed);
+      return Error{ErrorKind::kPermissionDenied, 0, "invalid_permissions",
+                   "User does not have permission to perform the requested action", ""};
+    }
+    return granting;
   }
 
   // Sends `req` allowing at most `limit` bytes of response body. The transport stops a longer
@@ -421,11 +467,13 @@ class Client::Impl {
   std::shared_ptr<const MonotonicClock> steady_clock_;
   JwtVerifyOptions verify_options_;
   JwksCache jwks_;
+  PolicyCache policy_;
   VerifiedCache verified_;
   // Local acceptances are counted once each, as a miss or as a hit (one add per call).
   StripedCounter local_misses_;
   StripedCounter verified_cache_hits_;
   std::atomic<std::uint64_t> api_fallbacks_{0};
+  std::atomic<std::uint64_t> local_permission_denials_{0};
   std::atomic<std::uint64_t> revocation_refusals_{0};
   std::atomic<std::uint64_t> feed_stale_refusals_{0};
   // Last, so that it is destroyed first: its thread stops before anything it uses goes away.
@@ -446,6 +494,9 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   }
   if (options.jwks_refresh_interval.count() <= 0) {
     return ArgumentError("jwks_refresh_interval must be positive");
+  }
+  if (options.rbac_policy_refresh_interval.count() <= 0) {
+    return ArgumentError("rbac_policy_refresh_interval must be positive");
   }
   if (options.max_response_bytes == 0) return ArgumentError("max_response_bytes must be positive");
   if (options.clock_tolerance < std::chrono::seconds(0) ||
@@ -471,7 +522,7 @@ Outcome<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 }
 
 Client::Client(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)), sessions_(*this), users_(*this), passwords_(*this) {}
+    : impl_(std::move(impl)), sessions_(*this), users_(*this), passwords_(*this), rbac_(*this) {}
 
 Client::~Client() = default;
 
@@ -482,6 +533,9 @@ ClientStats Client::stats() const {
   s.verified_cache_hits = impl_->verified_cache_hits_.Load();
   s.local_verifications = impl_->local_misses_.Load() + s.verified_cache_hits;
   s.api_fallbacks = impl_->api_fallbacks_.load();
+  s.policy_fetches = impl_->policy_.fetches();
+  s.policy_fetch_failures = impl_->policy_.failures();
+  s.local_permission_denials = impl_->local_permission_denials_.load();
   s.revocation_refusals = impl_->revocation_refusals_.load();
   s.feed_stale_refusals = impl_->feed_stale_refusals_.load();
   if (impl_->feed_) {
@@ -514,6 +568,10 @@ Outcome<AuthenticateResponse> Sessions::Authenticate(const AuthenticateRequest& 
     if (!claims.ok()) return claims.error();
     body["session_custom_claims"] = std::move(*claims);
   }
+  if (r.authorization_check) {
+    body["authorization_check"] = json::object{{"resource_id", r.authorization_check->resource_id},
+                                               {"action", r.authorization_check->action}};
+  }
   auto o = c_.impl().Call("POST", "/v1/sessions/authenticate", body);
   if (!o.ok()) return o.error();
   const auto* session = o->if_contains("session");
@@ -527,6 +585,18 @@ Outcome<AuthenticateResponse> Sessions::Authenticate(const AuthenticateRequest& 
   out.session_token = StringMember(*o, "session_token");
   out.session_jwt = StringMember(*o, "session_jwt");
   out.user = UserFromApi(user->get_object());
+  if (const auto* v = o->if_contains("verdict"); v != nullptr && v->is_object()) {
+    AuthorizationVerdict verdict;
+    const auto* authorized = v->get_object().if_contains("authorized");
+    verdict.authorized = authorized != nullptr && authorized->is_bool() && authorized->get_bool();
+    verdict.granting_roles = StringArray(v->get_object(), "granting_roles");
+    out.verdict = std::move(verdict);
+  }
+  if (r.authorization_check &&
+      (!out.verdict || !out.verdict->authorized || out.verdict->granting_roles.empty())) {
+    // A server that ignored the check must not read as a yes.
+    return ProtocolError("authenticate with an authorization check answered without a verdict");
+  }
   return out;
 }
 
@@ -574,31 +644,80 @@ Outcome<Jwks> Sessions::GetJwks() {
 
 Outcome<std::shared_ptr<const Session>> Sessions::AuthenticateJwtLocal(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::optional<std::chrono::seconds> clock_tolerance) {
-  return c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
+    std::optional<std::chrono::seconds> clock_tolerance,
+    const std::optional<AuthorizationCheck>& authorization_check) {
+  auto local = c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
+  if (!local.ok() || !authorization_check) return local;
+  // Authorized after verification: an invalid JWT is reported as such, whatever its roles.
+  auto granting = c_.impl().AuthorizeLocal(**local, *authorization_check);
+  if (!granting.ok()) return granting.error();
+  return local;
 }
 
 Outcome<JwtAuthenticateResult> Sessions::AuthenticateJwt(
     std::string_view jwt, std::optional<std::chrono::seconds> max_token_age,
-    std::optional<std::chrono::seconds> clock_tolerance) {
+    std::optional<std::chrono::seconds> clock_tolerance,
+    const std::optional<AuthorizationCheck>& authorization_check) {
   if (jwt.empty()) return ArgumentError("the JWT is empty");
+  if (authorization_check &&
+      (authorization_check->resource_id.empty() || authorization_check->action.empty())) {
+    return ArgumentError("authorization_check needs a resource_id and an action");
+  }
   if (!max_token_age || max_token_age->count() > 0) {
     auto local = c_.impl().VerifyLocal(jwt, max_token_age, clock_tolerance);
     if (local.ok()) {
-      return JwtAuthenticateResult{*local, std::string(jwt), VerifiedBy::kLocal, std::nullopt};
+      if (!authorization_check) {
+        return JwtAuthenticateResult{
+            *local, std::string(jwt), VerifiedBy::kLocal, std::nullopt, {}};
+      }
+      auto granting = c_.impl().AuthorizeLocal(**local, *authorization_check);
+      if (granting.ok()) {
+        return JwtAuthenticateResult{*local, std::string(jwt), VerifiedBy::kLocal, std::nullopt,
+                                     std::move(*granting)};
+      }
     }
   }
-  // Any local failure, or max_token_age 0: the server decides (spec §3.3).
+  // Any local failure (a local "no" included), or max_token_age 0: the server decides, with
+  // the current roles and policy (spec §3.3, §5.3).
   c_.impl().api_fallbacks_.fetch_add(1, std::memory_order_relaxed);
   AuthenticateRequest req;
   req.session_jwt = std::string(jwt);
+  req.authorization_check = authorization_check;
   auto remote = Authenticate(req);
   if (!remote.ok()) return remote.error();
   JwtAuthenticateResult out;
   out.session = std::make_shared<const Session>(remote->session);
   out.session_jwt = remote->session_jwt;
   out.verified_by = VerifiedBy::kApi;
+  if (remote->verdict) out.granting_roles = remote->verdict->granting_roles;
   out.api = std::move(*remote);
+  return out;
+}
+
+// --- Rbac
+// -----------------------------------------------------------------------------------------
+
+Outcome<RbacPolicy> Rbac::Policy() {
+  auto o = c_.impl().Call("GET", "/v1/rbac/policy", std::nullopt);
+  if (!o.ok()) return o.error();
+  const auto* policy = o->if_contains("policy");
+  if (policy == nullptr || !policy->is_object()) {
+    return ProtocolError("rbac/policy answered without a policy object");
+  }
+  RbacPolicy out;
+  out.request_id = StringMember(*o, "request_id");
+  out.json = json::serialize(*policy);
+  const auto ids = [&](std::string_view list, std::string_view id) {
+    std::vector<std::string> v;
+    if (const auto* a = policy->get_object().if_contains(list); a != nullptr && a->is_array()) {
+      for (const auto& e : a->get_array()) {
+        if (e.is_object()) v.push_back(StringMember(e.get_object(), id));
+      }
+    }
+    return v;
+  };
+  out.role_ids = ids("roles", "role_id");
+  out.resource_ids = ids("resources", "resource_id");
   return out;
 }
 
@@ -621,6 +740,7 @@ Outcome<CreateUserResponse> Users::Create(const CreateUserRequest& r) {
     body["trusted_metadata"] = std::move(*meta);
   }
   if (r.external_id) body["external_id"] = *r.external_id;
+  if (r.roles) body["roles"] = ToJsonArray(*r.roles);
   auto o = c_.impl().Call("POST", "/v1/users", body);
   if (!o.ok()) return o.error();
   const auto* user = o->if_contains("user");
@@ -662,6 +782,7 @@ Outcome<PasswordResponse> PasswordCall(Client& c, const std::string& path,
     if (!claims.ok()) return claims.error();
     body["session_custom_claims"] = std::move(*claims);
   }
+  if (r.roles) body["roles"] = ToJsonArray(*r.roles);
   auto o = c.impl().Call("POST", path, body);
   if (!o.ok()) return o.error();
   const auto* user = o->if_contains("user");

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 jobs=${TESSERA_JOBS:-$(nproc)}
-targets=(jwt_verify jwks revocation_feed)
+targets=(jwt_verify jwks rbac_policy revocation_feed)
 
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   echo "usage: scripts/fuzz.sh [SECONDS]   (a positive whole number, default 30)" >&2

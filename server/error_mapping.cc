@@ -194,6 +194,12 @@ HttpError MapError(ErrorCode code) {
       return {400, "invalid_phpass_hash_format", ""};
     case E::kPasswordAlreadyExists:
       return {400, "password_already_exists", ""};
+    // Roles and permissions.
+    case E::kInvalidRbacPolicy:  // Reachable from the CLI only.
+      return {400, "invalid_rbac_policy", ""};
+    case E::kAuthorizationDenied:
+      return {403, "consumer_session_authorization_error",
+              "The User is not authorized to perform the requested action on that resource."};
     // Keys (reachable from the CLI, never from bad API input).
     case E::kKeyNotFound:
       return {404, "key_not_found", ""};

@@ -33,6 +33,9 @@ class InstrumentedStore final : public ForwardingStore {
   Result<std::int64_t> ConfigVersion() override {
     TESSERA_TIMED("config_version", ForwardingStore::ConfigVersion());
   }
+  Result<std::optional<RbacPolicyRecord>> GetRbacPolicy(std::string_view id) override {
+    TESSERA_TIMED("get_rbac_policy", ForwardingStore::GetRbacPolicy(id));
+  }
   Status CreateUser(const User& u) override {
     TESSERA_TIMED("create_user", ForwardingStore::CreateUser(u));
   }

@@ -31,6 +31,7 @@ constexpr RouteDef kRoutes[] = {
   {kGet,    "/v1/ssf/streams",                      kProjectSecret,  kYes,        h::SsfStreamsGet},
   {kDelete, "/v1/ssf/streams",                      kProjectSecret,  kYes,        h::SsfStreamsDelete},
   {kPost,   "/v1/ssf/streams/{stream_id}/poll",     kProjectSecret,  kYes,        h::SsfPoll},
+  {kGet,    "/v1/rbac/policy",                      kProjectSecret,  kWhenNeeded, h::RbacPolicy},
 
   {kPost,   "/v1/users",                            kProjectSecret,  kYes,        h::UsersCreate},
   {kPost,   "/v1/users/search",                     kProjectSecret,  kYes,        h::UsersSearch},

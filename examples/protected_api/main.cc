@@ -133,9 +133,12 @@ Reply FailureReply(const tc::Error& e) {
     case tc::ErrorKind::kProtocol:
     case tc::ErrorKind::kResponseTooLarge:
     case tc::ErrorKind::kJwksUnavailable:
-    // Only local verification answers this, and AuthenticateJwt asks the API instead; were it to
-    // reach here, whether the session stands is unknown, not refused.
+    // Only local verification answers these (the last two only for an authorization check, which
+    // this service does not ask), and AuthenticateJwt asks the API instead; were one to reach
+    // here, whether the session stands is unknown, not refused.
     case tc::ErrorKind::kFeedStale:
+    case tc::ErrorKind::kPermissionDenied:
+    case tc::ErrorKind::kPolicyUnavailable:
       break;
   }
   std::cerr << "protected_api: cannot check a session (" << e.error_type << "): " << e.error_message

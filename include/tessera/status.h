@@ -185,6 +185,9 @@ enum class ErrorCode {
   kSessionTooOldToResetPassword,  // No password, email magic link or email OTP factor of the last 5
                                   // minutes.
   kSmsNotConfigured,              // SMS or WhatsApp: this server has no SMS provider.
+  // --- Roles and permissions (RBAC) -------------------------------------------------------------
+  kInvalidRbacPolicy,    // An RBAC policy that breaks one of its rules (tessera/rbac/policy.h).
+  kAuthorizationDenied,  // No role of the user grants the action on the resource.
 
   // --- Storage and internal ---------------------------------------------------------------------
   kStoreUnavailable,  // The database cannot be reached or is busy beyond its timeout.

@@ -26,6 +26,8 @@ Result<ApiResponse> SsfStreamsCreate(Call& call);
 Result<ApiResponse> SsfStreamsGet(Call& call);
 Result<ApiResponse> SsfStreamsDelete(Call& call);
 Result<ApiResponse> SsfPoll(Call& call);
+// rbac.cc: /v1/rbac/*.
+Result<ApiResponse> RbacPolicy(Call& call);
 
 // users.cc: /v1/users/*.
 Result<ApiResponse> UsersCreate(Call& call);

@@ -1,12 +1,37 @@
 // /v1/sessions: authenticate (the hot path), list, revoke, and the project's JWKS.
 #include <boost/json.hpp>
 
+#include "common/json.h"
 #include "server/handlers/common.h"
 #include "server/handlers/handlers.h"
 #include "server/router.h"
 #include "service/views.h"
+#include "tessera/rbac/policy.h"
 
 namespace tessera::server::handlers {
+namespace {
+
+// `authorization_check: {resource_id, action}` (spec §5.2), both required non-empty strings
+// when the object is given; absent or null means no check.
+Result<std::optional<rbac::AuthorizationCheck>> ParseAuthorizationCheck(const JsonBody& body) {
+  TESSERA_ASSIGN_OR_RETURN(auto check, body.OptObject("authorization_check"));
+  if (!check) return std::optional<rbac::AuthorizationCheck>();
+  rbac::AuthorizationCheck out;
+  for (const auto& [name, field] :
+       {std::pair<const char*, std::string*>{"resource_id", &out.resource_id},
+        {"action", &out.action}}) {
+    const boost::json::value* v = check->if_contains(name);
+    if (v == nullptr || !v->is_string() || v->get_string().empty()) {
+      std::string m = "authorization_check.";
+      m.append(name).append(" must be a non-empty string.");
+      return Error(ErrorCode::kBadRequest, std::move(m));
+    }
+    *field = v->get_string();
+  }
+  return std::optional<rbac::AuthorizationCheck>(std::move(out));
+}
+
+}  // namespace
 
 // Runs on the I/O thread while it stays in memory: a cache lookup, a JWT reuse and a string
 // build, cheaper than a thread hop. Extending the session or changing its claims writes through
@@ -21,12 +46,7 @@ Result<ApiResponse> SessionsAuthenticate(Call& call) {
   if (token && token->empty()) token.reset();
   if (jwt && jwt->empty()) jwt.reset();
   TESSERA_ASSIGN_OR_RETURN(SessionOptions options, ParseSessionOptions(body));
-  TESSERA_ASSIGN_OR_RETURN(auto check, body.OptObject("authorization_check"));
-  if (check) {
-    // Granting silently would be a security hole; refusing is the safe answer.
-    return Error(ErrorCode::kBadRequest,
-                 "authorization_check (RBAC) is not supported by this server.");
-  }
+  TESSERA_ASSIGN_OR_RETURN(options.authorization_check, ParseAuthorizationCheck(body));
   if (token && jwt) {
     return Error(ErrorCode::kTooManySessionArguments,
                  "Only one of session_token or session_jwt may be given.");
@@ -47,6 +67,15 @@ Result<ApiResponse> SessionsAuthenticate(Call& call) {
   b.Plain("session_jwt", s.session_jwt);
   b.Plain("session_token", s.session_token);
   AppendUserValue(*s.session->user, call.now, b.Key("user"));
+  if (s.granting_roles) {
+    std::string& v = b.Key("verdict");
+    v += "{\"authorized\":true,\"granting_roles\":[";
+    for (std::size_t i = 0; i < s.granting_roles->size(); ++i) {
+      if (i > 0) v.push_back(',');
+      AppendJsonString((*s.granting_roles)[i], v);
+    }
+    v += "]}";
+  }
   return b.Close();
 }
 

@@ -66,6 +66,7 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kPbkdf2KeyLengthMismatch:
     case ErrorCode::kInvalidPhpassHashPrefix:
     case ErrorCode::kInvalidPhpassHashFormat:
+    case ErrorCode::kInvalidRbacPolicy:
       return C::kInvalidArgument;
     case ErrorCode::kUnauthorizedCredentials:
     case ErrorCode::kPasswordMismatch:
@@ -97,6 +98,8 @@ ErrorCategory CategoryOf(ErrorCode code) {
     case ErrorCode::kTooManyRequests:
     case ErrorCode::kUserLocked:
       return C::kResourceExhausted;
+    case ErrorCode::kAuthorizationDenied:
+      return C::kPermissionDenied;
     case ErrorCode::kStoreUnavailable:
       return C::kUnavailable;
     case ErrorCode::kStoreCorrupt:
@@ -426,6 +429,10 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "session_too_old_to_reset_password";
     case ErrorCode::kSmsNotConfigured:
       return "sms_provider_not_configured";
+    case ErrorCode::kInvalidRbacPolicy:
+      return "invalid_rbac_policy";
+    case ErrorCode::kAuthorizationDenied:
+      return "consumer_session_authorization_error";
     case ErrorCode::kStoreUnavailable:
       return "store_unavailable";
     case ErrorCode::kStoreConflict:

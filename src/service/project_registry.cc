@@ -17,6 +17,40 @@ std::string SecretDigest(std::string_view secret) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
+Result<LoadedRbacPolicy> LoadRbacPolicy(SessionStore& store, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<RbacPolicyRecord> record, store.GetRbacPolicy(project_id));
+  LoadedRbacPolicy loaded;
+  if (!record) {
+    // No policy set: the default one, in which stytch_user grants nothing.
+    TESSERA_ASSIGN_OR_RETURN(loaded.policy, rbac::Normalize(rbac::Policy{}));
+    return loaded;
+  }
+  auto parsed = rbac::ParsePolicy(record->policy_json);
+  if (parsed.ok()) parsed = rbac::Normalize(std::move(*parsed));
+  if (!parsed.ok()) {
+    return Error(ErrorCode::kStoreCorrupt,
+                 "the stored RBAC policy is not valid: " + parsed.status().message());
+  }
+  loaded.policy = std::move(*parsed);
+  loaded.version = record->version;
+  loaded.updated_at = record->updated_at;
+  return loaded;
+}
+
+Result<LoadedRbacPolicy> SetRbacPolicy(SessionStore& store, std::string_view project_id,
+                                       rbac::Policy policy, std::int64_t expected_version,
+                                       TimePoint now) {
+  TESSERA_ASSIGN_OR_RETURN(rbac::Policy normalized, rbac::Normalize(std::move(policy)));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::int64_t version,
+      store.PutRbacPolicy(project_id, rbac::ToJson(normalized), expected_version, now));
+  LoadedRbacPolicy stored;
+  stored.policy = std::move(normalized);
+  stored.version = version;
+  stored.updated_at = now;
+  return stored;
+}
+
 ProjectRegistry::ProjectRegistry(SessionStore& store, const MasterKey& master_key,
                                  const Clock& clock)
     : store_(store), master_key_(master_key), clock_(clock) {}
@@ -44,6 +78,10 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::Load(std::string_
   ctx->refresh_options.clock_skew = kRefreshClockSkew;
   TESSERA_ASSIGN_OR_RETURN(std::vector<SdkOrigin> origins, store_.ListSdkOrigins(project_id));
   for (SdkOrigin& o : origins) ctx->sdk_origins.push_back(std::move(o.origin));
+  TESSERA_ASSIGN_OR_RETURN(LoadedRbacPolicy rbac, LoadRbacPolicy(store_, project_id));
+  ctx->rbac_policy_json = rbac::ToJson(rbac.policy);
+  ctx->rbac_policy = std::make_shared<const rbac::Policy>(std::move(rbac.policy));
+  ctx->rbac_policy_version = rbac.version;
   return std::shared_ptr<const ProjectContext>(std::move(ctx));
 }
 

@@ -13,6 +13,7 @@
 #include "common/string_hash.h"
 #include "tessera/clock.h"
 #include "tessera/crypto/master_key.h"
+#include "tessera/rbac/policy.h"
 #include "tessera/store/store.h"
 #include "tessera/token/key_set.h"
 #include "tessera/token/keys.h"
@@ -31,7 +32,11 @@ struct ProjectContext {
   std::shared_ptr<const SigningKey> signing_key;  // The active key; null if the ring has none.
   JwtVerifyOptions refresh_options;               // aud/iss of this project, expiry not checked.
   std::vector<std::string> sdk_origins;           // Origins allowed to use the frontend SDK.
-  std::uint64_t generation = 0;                   // Differs between any two loaded snapshots.
+  // The RBAC policy (normalized: stytch_user always defined), the default one when none was set.
+  std::shared_ptr<const rbac::Policy> rbac_policy;
+  std::string rbac_policy_json;  // rbac::ToJson(*rbac_policy), as GET /v1/rbac/policy serves it.
+  std::int64_t rbac_policy_version = 0;  // 0 while no policy was ever set.
+  std::uint64_t generation = 0;          // Differs between any two loaded snapshots.
 };
 
 class ProjectRegistry {
@@ -131,6 +136,25 @@ Result<KeyRing> RotateProjectKeys(SessionStore& store, const MasterKey& master_k
 // the key became active first).
 Result<KeyRing> RetireProjectKey(SessionStore& store, std::string_view project_id,
                                  std::string_view kid, TimePoint now);
+
+// The project's RBAC policy as stored, parsed and normalized, with its version (0 and the default
+// policy, only stytch_user, when none was ever set). kStoreCorrupt when the stored text is not a
+// valid policy (it was validated when set).
+struct LoadedRbacPolicy {
+  rbac::Policy policy;
+  std::int64_t version = 0;
+  TimePoint updated_at;
+};
+Result<LoadedRbacPolicy> LoadRbacPolicy(SessionStore& store, std::string_view project_id);
+
+// Validates and normalizes `policy` (rbac::Normalize) and stores it as the project's policy,
+// provided the stored version is still `expected_version` (see RbacStore::PutRbacPolicy). Every
+// server reloads the project within its config poll interval (at once on PostgreSQL, where the
+// change is notified). Returns the stored policy and its new version. kInvalidRbacPolicy,
+// kProjectNotFound, kStoreConflict.
+Result<LoadedRbacPolicy> SetRbacPolicy(SessionStore& store, std::string_view project_id,
+                                       rbac::Policy policy, std::int64_t expected_version,
+                                       TimePoint now);
 
 // SHA-256 of a project secret, as stored.
 std::string SecretDigest(std::string_view secret);

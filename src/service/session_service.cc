@@ -224,6 +224,19 @@ Result<SessionResult> SessionService::Complete(const ProjectContext& project,
     ctx_.sessions.EvictSession(entry->record.project_id, entry->record.session_id);
     return NotFound();
   }
+  // Authorization comes after authentication (an unknown session is still session_not_found)
+  // and before any change, so a denied call leaves the session as it was.
+  std::optional<std::vector<std::string>> granting;
+  if (options.authorization_check) {
+    // A context built without a policy (never by the registry) grants nothing.
+    granting = project.rbac_policy ? rbac::GrantingRoles(*project.rbac_policy, entry->user->roles,
+                                                         *options.authorization_check)
+                                   : std::vector<std::string>();
+    if (granting->empty()) {
+      return Error(ErrorCode::kAuthorizationDenied,
+                   "The User is not authorized to perform the requested action on that resource.");
+    }
+  }
   if (options.duration_minutes || options.custom_claims || factor) {
     // A change to the session itself: written through (durable) before we answer. Changes made
     // on this node are serialized per session and start from the newest cached version. The
@@ -291,6 +304,7 @@ Result<SessionResult> SessionService::Complete(const ProjectContext& project,
   TESSERA_ASSIGN_OR_RETURN(result.session_jwt, JwtFor(project, *entry, now));
   TESSERA_ASSIGN_OR_RETURN(result.session_token, TokenFor(*entry));
   result.session = std::move(entry);
+  result.granting_roles = std::move(granting);
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "service/service_context.h"
+#include "tessera/rbac/policy.h"
 
 namespace tessera {
 
@@ -22,6 +23,10 @@ inline constexpr std::int64_t kMaxSessionMinutes = 527040;  // 366 days.
 struct SessionOptions {
   std::optional<std::int64_t> duration_minutes;
   std::optional<boost::json::value> custom_claims;  // The update to merge (§3.6).
+  // sessions/authenticate only: the session's user must hold a role of the project's policy that
+  // grants this (rbac::GrantingRoles), or the call fails with kAuthorizationDenied before it
+  // changes anything (no extension, no claims merged, no last_accessed_at).
+  std::optional<rbac::AuthorizationCheck> authorization_check;
 };
 
 // OK when the duration is in range and the claims, if any, are an object. Fails with
@@ -33,6 +38,9 @@ struct SessionResult {
   TimePoint last_accessed_at;  // What the response reports (the time of this call).
   std::string session_token;
   std::string session_jwt;
+  // Set when options.authorization_check was given (and so granted): the granting roles, in the
+  // policy's order; never empty then.
+  std::optional<std::vector<std::string>> granting_roles;
 };
 
 enum class RevokeBy { kSessionId, kSessionToken, kSessionJwt };
@@ -44,13 +52,15 @@ class SessionService {
 
   // Authenticates by session token. Extends the session when options.duration_minutes is set and
   // merges options.custom_claims; otherwise only last_accessed_at moves (written behind).
-  // kSessionTokenMalformed, kSessionNotFound.
+  // kSessionTokenMalformed, kSessionNotFound, then kAuthorizationDenied (options).
   Result<SessionResult> AuthenticateToken(const ProjectContext& project, std::string_view token,
                                           const SessionOptions& options, TimePoint now);
 
   // Authenticates by session JWT, which may be past its `exp` (the refresh path, spec §3.5):
   // signature, issuer and audience are checked against the project's published keys, then the
-  // session must be alive. kJwt* errors for a bad JWT, kSessionNotFound for a dead session.
+  // session must be alive. kJwt* errors for a bad JWT, kSessionNotFound for a dead session, then
+  // kAuthorizationDenied (options). The roles checked are the user's current roles, not those
+  // in the JWT.
   Result<SessionResult> AuthenticateJwt(const ProjectContext& project, std::string_view jwt,
                                         const SessionOptions& options, TimePoint now);
 

@@ -57,6 +57,13 @@ class ForwardingStore : public SessionStore {
     return target_.SaveKeys(project_id, records, read_version);
   }
   Result<std::int64_t> ConfigVersion() override { return target_.ConfigVersion(); }
+  Result<std::optional<RbacPolicyRecord>> GetRbacPolicy(std::string_view project_id) override {
+    return target_.GetRbacPolicy(project_id);
+  }
+  Result<std::int64_t> PutRbacPolicy(std::string_view project_id, std::string_view policy_json,
+                                     std::int64_t expected_version, TimePoint now) override {
+    return target_.PutRbacPolicy(project_id, policy_json, expected_version, now);
+  }
   Status CreateUser(const User& user) override { return target_.CreateUser(user); }
   Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override {
     return target_.CreateUsers(users);

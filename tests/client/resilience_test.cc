@@ -61,7 +61,7 @@ TEST(ServerDownTest, ClosedPortIsATransportError) {
 
   t0 = steady_clock::now();
   EXPECT_ERROR_KIND(client->Sessions().GetJwks(), ErrorKind::kTransport);
-  PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt};
+  PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt, std::nullopt};
   EXPECT_ERROR_KIND(client->Passwords().Authenticate(p), ErrorKind::kTransport);
   RevokeRequest r;
   r.session_id = "session-test-x";
@@ -319,7 +319,7 @@ class InjectedTransportTest : public ::testing::Test {
     EXPECT_ERROR_KIND(client_->Users().Create(u), kind);
     EXPECT_ERROR_KIND(client_->Users().Get("user-test-x"), kind);
     EXPECT_ERROR_KIND(client_->Users().Delete("user-test-x"), kind);
-    PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt};
+    PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt, std::nullopt};
     EXPECT_ERROR_KIND(client_->Passwords().Create(p), kind);
     EXPECT_ERROR_KIND(client_->Passwords().Authenticate(p), kind);
     EXPECT_ERROR_KIND(client_->Sessions().AuthenticateJwtLocal("a.b.c"),
@@ -375,7 +375,7 @@ TEST_F(InjectedTransportTest, WrongJsonShapesAreProtocolErrors) {
   CreateUserRequest u;
   u.email = "a@example.com";
   EXPECT_ERROR_KIND(client_->Users().Create(u), ErrorKind::kProtocol);
-  PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt};
+  PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt, std::nullopt};
   EXPECT_ERROR_KIND(client_->Passwords().Authenticate(p), ErrorKind::kProtocol);
   EXPECT_ERROR_KIND(client_->Sessions().GetJwks(), ErrorKind::kProtocol);
   EXPECT_ERROR_KIND(client_->Sessions().AuthenticateJwtLocal("a.b.c"), ErrorKind::kJwksUnavailable);
@@ -446,7 +446,7 @@ TEST_F(InjectedTransportTest, RandomGarbageNeverCrashes) {
         (void)client_->Users().Get("u");
         break;
       case 4: {
-        PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt};
+        PasswordRequest p{"a@example.com", kStrongPassword, 60, std::nullopt, std::nullopt};
         (void)client_->Passwords().Authenticate(p);
         break;
       }

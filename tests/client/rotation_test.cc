@@ -73,7 +73,7 @@ TEST_F(RotationTest, ZeroFailedVerificationsAcrossThreeRotationsUnderLoad) {
         // Mostly by session token (a fresh JWT each time); every tenth a new password login.
         std::string jwt;
         if (i % 10 == 9) {
-          PasswordRequest req{email, kStrongPassword, 60, std::nullopt};
+          PasswordRequest req{email, kStrongPassword, 60, std::nullopt, std::nullopt};
           auto r = client->Passwords().Authenticate(req);
           if (r.ok()) {
             token = r->session_token;

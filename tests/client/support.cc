@@ -678,6 +678,10 @@ const char* KindName(ErrorKind kind) {
       return "kSessionRevoked";
     case ErrorKind::kFeedStale:
       return "kFeedStale";
+    case ErrorKind::kPermissionDenied:
+      return "kPermissionDenied";
+    case ErrorKind::kPolicyUnavailable:
+      return "kPolicyUnavailable";
   }
   return "?";
 }

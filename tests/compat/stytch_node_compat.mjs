@@ -25,7 +25,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1432,7 +1432,152 @@ test('13c. passwords: email resetStart and reset, existingPassword.reset, sessio
 
 // --- 14. Clean shutdown ------------------------------------------------------------------------
 
-test('14. the server stops on SIGTERM with exit status 0', async () => {
+// --- 14. Roles and permissions (spec §5) -----------------------------------------------------------
+
+const RBAC_POLICY_ROUTE = 'GET /v1/rbac/policy';
+
+test('14. RBAC: rbac.policy(), authorization_check on authenticate, authenticateJwt local and remote', async () => {
+  // A client of its own (project B, whose keys never rotate here), so its policy cache starts empty.
+  const rc = new Client({ project_id: B.project_id, secret: B.secret, env: server.base });
+
+  // The default policy is complete: the SDKs dereference every array.
+  const empty = await rc.rbac.policy();
+  assertSuccess(empty);
+  assert.deepEqual(empty.policy.resources, []);
+  assert.deepEqual(empty.policy.scopes, []);
+  assert.deepEqual(empty.policy.roles.map((r) => r.role_id), ['stytch_user']);
+  assert.deepEqual(empty.policy.roles[0].permissions, []);
+  assert.equal(typeof empty.policy.roles[0].description, 'string');
+
+  const policy = {
+    resources: [
+      { resource_id: 'documents', description: 'Team documents', actions: ['create', 'read', 'write', 'delete'] },
+      { resource_id: 'images', description: '', actions: ['create', 'read', 'delete'] },
+    ],
+    roles: [
+      { role_id: 'editor', description: 'Writes documents', permissions: [
+        { resource_id: 'documents', actions: ['read', 'write'] },
+        { resource_id: 'images', actions: ['create', 'read', 'delete'] }] },
+      { role_id: 'reader', description: '', permissions: [{ resource_id: 'documents', actions: ['read'] }] },
+      { role_id: 'wildcard_role', description: '', permissions: [{ resource_id: 'documents', actions: ['*'] }] },
+    ],
+    scopes: [
+      { scope: 'read:data', description: 'Reads documents', permissions: [{ resource_id: 'documents', actions: ['read'] }] },
+    ],
+  };
+  const file = path.join(work, 'rbac-policy.json');
+  writeFileSync(file, JSON.stringify(policy));
+  const set = JSON.parse(
+    await tesseraCli('rbac', 'set', '--project', B.project_id, '--file', file, '--json'),
+  );
+  assert.equal(set.version, 1);
+  // The running server serves it within its config poll (about a second).
+  const deadline = Date.now() + 10_000;
+  let served;
+  while (Date.now() < deadline) {
+    served = await rc.rbac.policy();
+    if (served.policy.roles.length === 4) break;
+    await sleep(100);
+  }
+  assertSuccess(served);
+  assert.deepEqual(served.policy.roles.map((r) => r.role_id), ['stytch_user', 'editor', 'reader', 'wildcard_role']);
+  assert.deepEqual(served.policy.roles[1], policy.roles[0]);
+  assert.deepEqual(served.policy.resources, policy.resources);
+  assert.deepEqual(served.policy.scopes, policy.scopes);
+
+  // An editor (roles given with users.update, in force from the next authenticate).
+  const password = randomPassword();
+  const editor = await rc.passwords.create({
+    email: randomEmail('editor'), password, session_duration_minutes: 60,
+  });
+  assertSuccess(await rc.users.update({ user_id: editor.user_id, roles: ['editor'] }));
+  const write = { resource_id: 'documents', action: 'write' };
+  const granted = await rc.sessions.authenticate({
+    session_token: editor.session_token, authorization_check: write,
+  });
+  assertSuccess(granted);
+  assert.deepEqual(granted.verdict, { authorized: true, granting_roles: ['editor'] });
+  assert.deepEqual(granted.session.roles, ['stytch_user', 'editor']);
+  assert.deepEqual(decodeJwt(granted.session_jwt).payload[SESSION_CLAIM].roles, ['stytch_user', 'editor']);
+  await rejectsStytch(
+    rc.sessions.authenticate({
+      session_token: editor.session_token,
+      authorization_check: { resource_id: 'documents', action: 'delete' },
+    }),
+    403, 'consumer_session_authorization_error',
+  );
+  const denied = await rejectsStytch(
+    rc.sessions.authenticate({
+      session_jwt: granted.session_jwt,
+      authorization_check: { resource_id: 'videos', action: 'read' },
+    }),
+    403, 'consumer_session_authorization_error',
+  );
+  assert.equal(
+    denied.error_message,
+    'The User is not authorized to perform the requested action on that resource.',
+  );
+
+  // authenticateJwt with a check the JWT's roles grant: answered locally, one policy fetch.
+  const policyBefore = await settledCount(RBAC_POLICY_ROUTE);
+  const authBefore = await settledCount(AUTHENTICATE_ROUTE);
+  const local = await rc.sessions.authenticateJwt({
+    session_jwt: granted.session_jwt, authorization_check: write,
+  });
+  assert.equal(local.session_jwt, granted.session_jwt, 'answered locally: the same JWT');
+  assert.equal(local.session.session_id, editor.session.session_id);
+  const local2 = await rc.sessions.authenticateJwtLocal({
+    session_jwt: granted.session_jwt, authorization_check: { resource_id: 'images', action: 'delete' },
+  });
+  assert.deepEqual(local2.roles, ['stytch_user', 'editor']);
+  await expectCount(RBAC_POLICY_ROUTE, policyBefore + 1, 'the SDK fetched the policy once');
+  await expectCount(AUTHENTICATE_ROUTE, authBefore, 'and asked the server nothing');
+
+  // Denied locally: authenticateJwtLocal says invalid_permissions; authenticateJwt re-asks the
+  // server, whose 403 is what the caller sees.
+  await rejectsClient(
+    rc.sessions.authenticateJwtLocal({
+      session_jwt: granted.session_jwt, authorization_check: { resource_id: 'documents', action: 'delete' },
+    }),
+    'invalid_permissions',
+  );
+  await rejectsStytch(
+    rc.sessions.authenticateJwt({
+      session_jwt: granted.session_jwt, authorization_check: { resource_id: 'documents', action: 'delete' },
+    }),
+    403, 'consumer_session_authorization_error',
+  );
+  await expectCount(AUTHENTICATE_ROUTE, authBefore + 1, 'the local denial went to the server');
+
+  // A role given since the JWT was minted: the local check says no (old roles), the server yes.
+  assertSuccess(await rc.users.update({ user_id: editor.user_id, roles: ['editor', 'wildcard_role'] }));
+  const remote = await rc.sessions.authenticateJwt({
+    session_jwt: granted.session_jwt, authorization_check: { resource_id: 'documents', action: 'delete' },
+  });
+  assertSuccess(remote);
+  assert.deepEqual(remote.verdict, { authorized: true, granting_roles: ['wildcard_role'] });
+  assert.notEqual(remote.session_jwt, granted.session_jwt);
+  assert.deepEqual(remote.session.roles, ['stytch_user', 'editor', 'wildcard_role']);
+
+  // A user with no role but stytch_user: denied everywhere, never authorized by the fallback.
+  const plain = await rc.passwords.create({
+    email: randomEmail('plain'), password: randomPassword(), session_duration_minutes: 60,
+  });
+  for (const check of [write, { resource_id: 'documents', action: 'read' }]) {
+    await rejectsStytch(
+      rc.sessions.authenticateJwt({ session_jwt: plain.session_jwt, authorization_check: check }),
+      403, 'consumer_session_authorization_error',
+    );
+    await rejectsStytch(
+      rc.sessions.authenticateJwt({
+        session_jwt: plain.session_jwt, authorization_check: check, max_token_age_seconds: 0,
+      }),
+      403, 'consumer_session_authorization_error',
+    );
+  }
+});
+
+test('15. the server stops on SIGTERM with exit status 0', async () => {
   const { code, signal } = await stopServer();
   assert.equal(signal, null, `terminated by ${signal}`);
   assert.equal(code, 0, `exit status ${code}:\n${server.stderr.slice(-40).join('\n')}`);

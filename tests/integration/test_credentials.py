@@ -23,7 +23,8 @@ class CredentialsTest(ServerCase):
                 ("POST", "/v1/users/search", {}),
                 ("POST", "/v1/passwords", {"email": unique_email(), "password": STRONG_PASSWORD}),
                 ("POST", "/v1/passwords/authenticate", {"email": "a@b.co", "password": "x"}),
-                ("POST", "/v1/passwords/strength_check", {"password": "x"}))
+                ("POST", "/v1/passwords/strength_check", {"password": "x"}),
+                ("GET", "/v1/rbac/policy", None))
 
     def test_missing_authorization(self):
         for method, path, body in self.authenticated_requests():

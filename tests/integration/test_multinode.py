@@ -10,6 +10,7 @@ PostgreSQL mode only (TESSERA_TEST_DATABASE=postgresql): one SQLite file serves 
 
 import calendar
 import glob
+import json
 import os
 import shutil
 import signal
@@ -395,6 +396,69 @@ class KeyRotationTest(MultiNodeCase):
                 self.assertEqual(body["session"]["session_id"], s["session"]["session_id"])
                 self.assertEqual(jwt_parts(body["session_jwt"])[0]["kid"], new_kid)
                 self.assertEqual(verify_jwt(s["session_jwt"], keys, pid)["sub"], s["user_id"])
+
+
+class RbacPolicyTest(MultiNodeCase):
+    def set_policy(self, policy):
+        path = os.path.join(self.new_workdir(), "policy.json")
+        with open(path, "w") as f:
+            json.dump(policy, f)
+        run_cli("rbac", "set", *self.db.args(), "--project", self.project.project_id,
+                "--file", path)
+        return time.monotonic()
+
+    def test_policy_change_reaches_every_node(self):
+        cs = self.setup_cluster()
+        policy = {"resources": [{"resource_id": "documents", "actions": ["read", "write"]}],
+                  "roles": [{"role_id": "editor", "permissions": [
+                      {"resource_id": "documents", "actions": ["read", "write"]}]}]}
+        s = self.signup(cs[0], roles=["editor"])
+        write = {"resource_id": "documents", "action": "write"}
+
+        def status(c):
+            return c.authenticate(session_token=s["session_token"],
+                                  authorization_check=write).status
+
+        # Before any policy: denied everywhere (and every node has the project cached).
+        for i, c in enumerate(cs):
+            with self.subTest(node=i, policy="none"):
+                self.assertError(c.authenticate(session_token=s["session_token"],
+                                                authorization_check=write),
+                                 403, "consumer_session_authorization_error")
+        set_at = self.set_policy(policy)
+        for i, c in enumerate(cs):
+            with self.subTest(node=i, policy="editors write"):
+                remaining = max(0.0, ROTATION_DEADLINE - (time.monotonic() - set_at))
+                self.poll(f"node {i} to grant", lambda: status(c) == 200, remaining)
+                body = self.assertSuccess(c.authenticate(session_token=s["session_token"],
+                                                         authorization_check=write))
+                self.assertEqual(body["verdict"],
+                                 {"authorized": True, "granting_roles": ["editor"]})
+        policy["roles"][0]["permissions"][0]["actions"] = ["read"]
+        set_at = self.set_policy(policy)
+        for i, c in enumerate(cs):
+            with self.subTest(node=i, policy="editors read"):
+                remaining = max(0.0, ROTATION_DEADLINE - (time.monotonic() - set_at))
+                self.poll(f"node {i} to deny", lambda: status(c) == 403, remaining)
+                served = self.assertSuccess(c.get("/v1/rbac/policy"))["policy"]
+                self.assertEqual(served["roles"][1]["permissions"][0]["actions"], ["read"])
+
+    def test_role_change_on_one_node_is_enforced_by_every_node(self):
+        cs = self.setup_cluster()
+        self.set_policy({"resources": [{"resource_id": "documents", "actions": ["read"]}],
+                         "roles": [{"role_id": "reader", "permissions": [
+                             {"resource_id": "documents", "actions": ["read"]}]}]})
+        s = self.signup(cs[0], roles=["reader"])
+        read = {"resource_id": "documents", "action": "read"}
+        for i, c in enumerate(cs):
+            self.poll(f"node {i} to grant", lambda: c.authenticate(
+                session_token=s["session_token"], authorization_check=read).status == 200, 3.0)
+        self.assertSuccess(cs[1].put(f"/v1/users/{s['user_id']}", {"roles": []}))
+        for i, c in enumerate(cs):
+            with self.subTest(node=i):
+                self.assertError(c.authenticate(session_token=s["session_token"],
+                                                authorization_check=read),
+                                 403, "consumer_session_authorization_error")
 
 
 class LastAccessedTest(MultiNodeCase):

@@ -235,13 +235,6 @@ class AuthenticateTest(ServerCase):
                          "unable_to_parse_session_jwt")
         self.assertSuccess(oc.authenticate(session_jwt=s["session_jwt"]))
 
-    def test_authorization_check_is_refused(self):
-        s = self.signup()
-        self.assertError(self.c.authenticate(session_token=s["session_token"],
-                                             authorization_check={"resource_id": "r",
-                                                                  "action": "a"}),
-                         400, "bad_request")
-
 
 class CustomClaimsTest(ServerCase):
     SERVER_ARGS = ("--jwt-reuse-seconds", "0")

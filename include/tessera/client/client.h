@@ -2,7 +2,9 @@
 //
 // Talks to a Tessera server (or anything serving the same Stytch-shaped API) and verifies session
 // JWTs locally against the project's JWKS, falling back to the API when a JWT cannot be trusted
-// locally, as Stytch's backend SDKs do (spec §3.3).
+// locally, as Stytch's backend SDKs do (spec §3.3). Authorization checks (RBAC, docs/rbac.md)
+// are answered locally from the JWT's roles and a cached copy of the project's policy, and by
+// the API whenever the local answer is not a yes.
 //
 //   tessera::client::ClientOptions options;
 //   options.project_id = "project-test-...";
@@ -59,6 +61,12 @@ struct ClientOptions {
   // Verified JWTs remembered (a repeat costs a hash lookup, not a signature check). 0 disables.
   // Default: 10 000.
   std::size_t verified_cache_capacity = 10000;
+  // The RBAC policy (GET /v1/rbac/policy) is fetched on the first local authorization check and
+  // again at the first check after it is this old; a policy this old is never used locally, so
+  // a permission taken away stops granting locally within this long (the API always answers
+  // with the current policy). A failed fetch is retried at most every
+  // jwks_min_refetch_interval. Must be positive. Default: 5 min (as the Node and Go SDKs).
+  std::chrono::seconds rbac_policy_refresh_interval{300};
 
   // --- The revocation feed (docs/revocation.md) ---
   // Follow the server's revocation feed (GET /v1/sessions/revocations, a server-sent event
@@ -127,6 +135,18 @@ struct User {
   std::string json;  // The whole user object as the server sent it.
 };
 
+// "May this session do `action` on `resource_id`?" (RBAC, docs/rbac.md). Both non-empty.
+struct AuthorizationCheck {
+  std::string resource_id;
+  std::string action;
+};
+
+// The server's yes to an authorization check (a no is a 403 error).
+struct AuthorizationVerdict {
+  bool authorized = false;
+  std::vector<std::string> granting_roles;  // In the policy's order; never empty when authorized.
+};
+
 // sessions.authenticate, and the session part of every login.
 struct AuthenticateResponse {
   std::string request_id;
@@ -134,6 +154,7 @@ struct AuthenticateResponse {
   std::string session_token;
   std::string session_jwt;
   User user;
+  std::optional<AuthorizationVerdict> verdict;  // Set when an authorization check was asked.
 };
 
 enum class VerifiedBy {
@@ -146,6 +167,17 @@ struct JwtAuthenticateResult {
   std::string session_jwt;  // The JWT passed in (local) or the fresh one the API returned.
   VerifiedBy verified_by = VerifiedBy::kLocal;
   std::optional<AuthenticateResponse> api;  // Set when the API answered.
+  // With an authorization check: the roles that granted it (from the cached policy and the JWT's
+  // roles when local, from the API's verdict otherwise). Empty without a check.
+  std::vector<std::string> granting_roles;
+};
+
+// GET /v1/rbac/policy.
+struct RbacPolicy {
+  std::string request_id;
+  std::string json;                   // The `policy` object as served: roles, resources, scopes.
+  std::vector<std::string> role_ids;  // In the order served.
+  std::vector<std::string> resource_ids;  // In the order served.
 };
 
 struct AuthenticateRequest {
@@ -153,6 +185,9 @@ struct AuthenticateRequest {
   std::optional<std::string> session_jwt;
   std::optional<int> session_duration_minutes;            // 5..527040: extends the session.
   std::optional<std::string> session_custom_claims_json;  // A JSON object to merge.
+  // Also check that the session's user holds a role granting this; the server answers 403
+  // consumer_session_authorization_error (kApi) otherwise, before changing anything.
+  std::optional<AuthorizationCheck> authorization_check;
 };
 
 struct RevokeRequest {
@@ -172,6 +207,7 @@ struct CreateUserRequest {
   std::optional<std::string> first_name, last_name;
   std::optional<std::string> trusted_metadata_json;  // JSON object.
   std::optional<std::string> external_id;
+  std::optional<std::vector<std::string>> roles;  // Assigned RBAC roles (stytch_user is implied).
 };
 
 struct CreateUserResponse {
@@ -187,6 +223,8 @@ struct PasswordRequest {
   std::string password;
   std::optional<int> session_duration_minutes;  // A session only when set.
   std::optional<std::string> session_custom_claims_json;
+  // Create only: the new user's assigned RBAC roles (stytch_user is implied).
+  std::optional<std::vector<std::string>> roles;
 };
 
 struct PasswordResponse {
@@ -223,21 +261,41 @@ class TESSERA_CLIENT_EXPORT Sessions {
   // iat), and with kFeedStale whenever the feed cannot vouch for it. Never calls the API (but may
   // fetch the JWKS on first use or for an unknown kid, at most every jwks_min_refetch_interval).
   // The session is shared with the verified-JWT cache (immutable), so a repeat costs no copy.
+  // With `authorization_check`, a JWT that passes all that must also carry a role (its `roles`
+  // claim, as minted) that the cached policy says grants the check (exact resource, exact action
+  // or "*"), else kPermissionDenied; kPolicyUnavailable when no policy can be had (see
+  // ClientOptions::rbac_policy_refresh_interval). The policy is fetched only for calls with a
+  // check.
   Outcome<std::shared_ptr<const Session>> AuthenticateJwtLocal(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
-      std::optional<std::chrono::seconds> clock_tolerance = {});
+      std::optional<std::chrono::seconds> clock_tolerance = {},
+      const std::optional<AuthorizationCheck>& authorization_check = {});
 
-  // Local verification first; on any local failure (expired, too old, unknown key, bad
-  // signature, no JWKS, revoked, feed stale) the API decides (POST /v1/sessions/authenticate with
-  // the JWT). A max_token_age of 0 goes straight to the API. `verified_by` says which path
-  // answered.
+  // Local verification first (with the authorization check, if any); on any local failure
+  // (expired, too old, unknown key, bad signature, no JWKS, revoked, feed stale, permission
+  // denied locally, no policy) the API decides (POST /v1/sessions/authenticate with the JWT and
+  // the check), as the Stytch SDKs do: a local "no" is never final, since the JWT's roles and
+  // the cached policy may both be older than the server's. A max_token_age of 0 goes straight to
+  // the API. `verified_by` says which path answered; a check the API denies is the API's 403.
   Outcome<JwtAuthenticateResult> AuthenticateJwt(
       std::string_view jwt, std::optional<std::chrono::seconds> max_token_age = {},
-      std::optional<std::chrono::seconds> clock_tolerance = {});
+      std::optional<std::chrono::seconds> clock_tolerance = {},
+      const std::optional<AuthorizationCheck>& authorization_check = {});
 
  private:
   friend class Client;
   explicit Sessions(Client& c) : c_(c) {}
+  Client& c_;
+};
+
+class TESSERA_CLIENT_EXPORT Rbac {
+ public:
+  // GET /v1/rbac/policy, fetched now (not the cache local checks use).
+  Outcome<RbacPolicy> Policy();
+
+ private:
+  friend class Client;
+  explicit Rbac(Client& c) : c_(c) {}
   Client& c_;
 };
 
@@ -270,7 +328,10 @@ struct ClientStats {
   std::uint64_t jwks_fetch_failures = 0;
   std::uint64_t local_verifications = 0;  // JWTs accepted locally (cache hits included).
   std::uint64_t verified_cache_hits = 0;
-  std::uint64_t api_fallbacks = 0;  // AuthenticateJwt calls answered by the API.
+  std::uint64_t api_fallbacks = 0;   // AuthenticateJwt calls answered by the API.
+  std::uint64_t policy_fetches = 0;  // Successful RBAC policy fetches.
+  std::uint64_t policy_fetch_failures = 0;
+  std::uint64_t local_permission_denials = 0;  // Local checks answered kPermissionDenied.
 
   // The revocation feed (all 0 when it is off).
   std::uint64_t revocation_refusals = 0;  // Local verifications refused with kSessionRevoked.
@@ -306,6 +367,9 @@ class TESSERA_CLIENT_EXPORT Client {
   class Passwords& Passwords() {
     return passwords_;
   }
+  class Rbac& Rbac() {
+    return rbac_;
+  }
 
   ClientStats stats() const;
 
@@ -318,6 +382,7 @@ class TESSERA_CLIENT_EXPORT Client {
   class Sessions sessions_;
   class Users users_;
   class Passwords passwords_;
+  class Rbac rbac_;
 };
 
 }  // namespace tessera::client

@@ -30,11 +30,21 @@ enum class ErrorKind {
   // missed entries, or the JWT is past its exp by more than ClientOptions::clock_tolerance (only a
   // call's larger tolerance accepts it, and its revocation may have been forgotten).
   kFeedStale,
+  // Local verification with an authorization check only (AuthenticateJwt then asks the API): no
+  // role in the JWT grants the action on the resource under the cached policy
+  // (error_type "invalid_permissions", as the Node SDK's local denial).
+  kPermissionDenied,
+  // Local verification with an authorization check only (AuthenticateJwt then asks the API): the
+  // RBAC policy could not be fetched, or the one held is past ClientOptions::
+  // rbac_policy_refresh_interval and refetching it failed.
+  kPolicyUnavailable,
 };
 
 // A failed call. For kApi the members mirror the server's error body; for other kinds
 // `error_type` is a short SDK code ("connection_failed", "response_too_large", "jwt_invalid",
-// "jwt_too_old", "session_revoked", "feed_stale", ...) and `status_code` is 0.
+// "jwt_too_old", "session_revoked", "feed_stale", "invalid_permissions", "policy_unavailable",
+// ...) and `status_code` is 0. A denied authorization check answered by the server is kApi with
+// status_code 403 and error_type "consumer_session_authorization_error".
 struct Error {
   ErrorKind kind = ErrorKind::kApi;
   int status_code = 0;

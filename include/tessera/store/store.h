@@ -14,6 +14,7 @@
 //     (redirect_url_store.h): where emailed links may point; RateLimitStore (rate_limit_store.h).
 //   * SdkStore (tessera/store/sdk_store.h): the frontend SDK's allowed origins, projects by
 //     public token.
+//   * RbacStore (tessera/store/rbac_store.h): each project's roles-and-permissions policy.
 // plus what belongs to the store as a whole: Ping, store-wide metadata, and change notification
 // between nodes.
 //
@@ -46,6 +47,7 @@
 #include "tessera/store/outbox_store.h"
 #include "tessera/store/project_store.h"
 #include "tessera/store/rate_limit_store.h"
+#include "tessera/store/rbac_store.h"
 #include "tessera/store/redirect_url_store.h"
 #include "tessera/store/revocation_store.h"
 #include "tessera/store/sdk_store.h"
@@ -58,7 +60,7 @@ namespace tessera {
 // A change another node made, delivered by stores shared between nodes (PostgreSQL NOTIFY).
 struct StoreChange {
   enum class Kind {
-    kConfig,   // Keys, secrets or settings of `project_id` changed.
+    kConfig,   // Keys, secrets, settings or the RBAC policy of `project_id` changed.
     kUser,     // User `id` changed or was deleted.
     kSession,  // Session `id` changed or was revoked.
     kAll,      // Changes were missed (a node cut off longer than the log keeps): drop everything.
@@ -80,8 +82,8 @@ class SessionStore : public ProjectStore,
                      public OutboxStore,
                      public RedirectUrlStore,
                      public RateLimitStore,
-
-                     public SdkStore {
+                     public SdkStore,
+                     public RbacStore {
  public:
   ~SessionStore() override = default;
 

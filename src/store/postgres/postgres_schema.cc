@@ -303,6 +303,16 @@ CREATE TABLE sdk_origins (
   PRIMARY KEY (project_id, origin)
 );
 )sql",
+    // 10: each project's RBAC policy (tessera/store/rbac_store.h), replaced as a whole under its
+    // version. SQLite migration 10.
+    R"sql(
+CREATE TABLE rbac_policies (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  version BIGINT NOT NULL,
+  policy TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -77,6 +77,11 @@ class PostgresStore final : public SessionStore {
                   std::int64_t read_version) override;
   Result<std::int64_t> ConfigVersion() override;
 
+  // --- RBAC policies (postgres_rbac.cc) ---------------------------------------------------------
+  Result<std::optional<RbacPolicyRecord>> GetRbacPolicy(std::string_view project_id) override;
+  Result<std::int64_t> PutRbacPolicy(std::string_view project_id, std::string_view policy_json,
+                                     std::int64_t expected_version, TimePoint now) override;
+
   // --- Users (postgres_users.cc) --------------------------------------------------------------
   Status CreateUser(const User& u) override;
   Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override;

@@ -282,6 +282,16 @@ CREATE TABLE sdk_origins (
   PRIMARY KEY (project_id, origin)
 );
 )sql",
+    // 10: each project's RBAC policy (tessera/store/rbac_store.h), replaced as a whole under its
+    // version. PostgreSQL migration 10.
+    R"sql(
+CREATE TABLE rbac_policies (
+  project_id TEXT PRIMARY KEY REFERENCES projects(project_id),
+  version INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 

@@ -62,6 +62,11 @@ class SqliteStore final : public SessionStore {
                   std::int64_t read_version) override;
   Result<std::int64_t> ConfigVersion() override;
 
+  // --- RBAC policies (sqlite_rbac.cc) ---------------------------------------------------------
+  Result<std::optional<RbacPolicyRecord>> GetRbacPolicy(std::string_view project_id) override;
+  Result<std::int64_t> PutRbacPolicy(std::string_view project_id, std::string_view policy_json,
+                                     std::int64_t expected_version, TimePoint now) override;
+
   // --- Users (sqlite_users.cc) ----------------------------------------------------------------
   Status CreateUser(const User& u) override;
   Result<std::vector<Status>> CreateUsers(const std::vector<User>& users) override;

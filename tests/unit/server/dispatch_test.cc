@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <set>
-#include <set>
 
 #include "common/base64.h"
 #include "fake_clock.h"

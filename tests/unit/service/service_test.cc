@@ -142,8 +142,9 @@ TEST_F(ServiceTest, ExtensionMovesExpiryAndIsDurable) {
   sessions_cache_->Clear();
   clock_.Advance(std::chrono::minutes(9));
   EXPECT_OK(ByToken(token));
-  EXPECT_ERROR(ByToken(token, SessionOptions{4, std::nullopt}), ErrorCode::kInvalidSessionDuration);
-  EXPECT_ERROR(ByToken(token, SessionOptions{527041, std::nullopt}),
+  EXPECT_ERROR(ByToken(token, SessionOptions{4, std::nullopt, std::nullopt}),
+               ErrorCode::kInvalidSessionDuration);
+  EXPECT_ERROR(ByToken(token, SessionOptions{527041, std::nullopt, std::nullopt}),
                ErrorCode::kInvalidSessionDuration);
 }
 
@@ -288,7 +289,7 @@ TEST_F(ServiceTest, StoreFailuresSurfaceAndChangeNothing) {
   EXPECT_OK(ByToken(token));  // The failed revocation did not revoke.
   faulty_->Fail({"CreateSession"});
   PasswordAuthRequest login{
-      "i@example.com", kPassword, SessionOptions{60, std::nullopt}, {}, {}, {}};
+      "i@example.com", kPassword, SessionOptions{60, std::nullopt, std::nullopt}, {}, {}, {}};
   EXPECT_ERROR(passwords_->Authenticate(*Project(), login, clock_.Now()),
                ErrorCode::kStoreUnavailable);
   EXPECT_GE(faulty_->failures(), 4);
@@ -1022,6 +1023,135 @@ TEST_F(ServiceTest, NonFiniteNumbersAreRefusedAtParse) {
   EXPECT_ERROR(ParseJson(R"({"x":1e400})", 8), ErrorCode::kMalformedJson);
   EXPECT_ERROR(ParseJson(R"([[-1e999]])", 8), ErrorCode::kMalformedJson);
   EXPECT_OK(ParseJson(R"({"x":1e300})", 8));
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// authorization_check in the session service: the user's current roles against the project's
+// policy as the registry loaded it; a denial changes nothing.
+class RbacServiceTest : public ServiceTest {
+ protected:
+  void SetPolicy(std::string_view json) {
+    auto parsed = rbac::ParsePolicy(json);
+    ASSERT_OK(parsed);
+    auto current = LoadRbacPolicy(*faulty_, project_id_);
+    ASSERT_OK(current);
+    ASSERT_OK(
+        SetRbacPolicy(*faulty_, project_id_, std::move(*parsed), current->version, clock_.Now()));
+    // The config version moved: the registry reloads the project.
+    ASSERT_OK(registry_->Refresh());
+  }
+
+  PasswordResult SignUpWithRoles(std::string email, std::vector<std::string> roles) {
+    PasswordCreateRequest req;
+    req.email = std::move(email);
+    req.password = kPassword;
+    req.session.duration_minutes = 60;
+    req.user.roles = std::move(roles);
+    auto r = passwords_->Create(*Project(), req, clock_.Now());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return std::move(r).value();
+  }
+
+  static SessionOptions Check(std::string resource, std::string action) {
+    SessionOptions o;
+    o.authorization_check = rbac::AuthorizationCheck{std::move(resource), std::move(action)};
+    return o;
+  }
+};
+
+constexpr std::string_view kDocsPolicy = R"({
+  "resources": [{"resource_id": "documents", "actions": ["read", "write"]}],
+  "roles": [{"role_id": "editor",
+             "permissions": [{"resource_id": "documents", "actions": ["read", "write"]}]},
+            {"role_id": "reader", "permissions": [{"resource_id": "documents", "actions": ["read"]}]}]
+})";
+
+TEST_F(RbacServiceTest, GrantsWithTheRolesThatGrantAndDeniesOtherwise) {
+  SetPolicy(kDocsPolicy);
+  const PasswordResult up = SignUpWithRoles("r1@example.com", {"reader", "editor"});
+  auto granted = ByToken(up.session->session_token, Check("documents", "read"));
+  ASSERT_OK(granted);
+  ASSERT_TRUE(granted->granting_roles.has_value());
+  EXPECT_EQ(*granted->granting_roles, (std::vector<std::string>{"editor", "reader"}));
+  auto by_jwt = ByJwt(up.session->session_jwt, Check("documents", "write"));
+  ASSERT_OK(by_jwt);
+  EXPECT_EQ(*by_jwt->granting_roles, std::vector<std::string>{"editor"});
+  EXPECT_ERROR(ByToken(up.session->session_token, Check("documents", "delete")),
+               ErrorCode::kAuthorizationDenied);
+  EXPECT_ERROR(ByToken(up.session->session_token, Check("images", "read")),
+               ErrorCode::kAuthorizationDenied);
+  // No check, no verdict.
+  auto plain = ByToken(up.session->session_token);
+  ASSERT_OK(plain);
+  EXPECT_FALSE(plain->granting_roles.has_value());
+}
+
+TEST_F(RbacServiceTest, WithoutAPolicyEverythingIsDenied) {
+  const PasswordResult up = SignUpWithRoles("r2@example.com", {"editor"});
+  EXPECT_EQ(Project()->rbac_policy_version, 0);
+  EXPECT_ERROR(ByToken(up.session->session_token, Check("documents", "read")),
+               ErrorCode::kAuthorizationDenied);
+}
+
+TEST_F(RbacServiceTest, UnknownSessionIsNotFoundBeforeAnyCheck) {
+  SetPolicy(kDocsPolicy);
+  EXPECT_ERROR(ByToken(std::string(44, 'A'), Check("documents", "read")),
+               ErrorCode::kSessionNotFound);
+}
+
+TEST_F(RbacServiceTest, DenialNeitherExtendsNorMergesClaims) {
+  SetPolicy(kDocsPolicy);
+  const PasswordResult up = SignUpWithRoles("r3@example.com", {"reader"});
+  const std::string token = up.session->session_token;
+  const TimePoint expires = up.session->session->record.expires_at;
+  clock_.Advance(std::chrono::minutes(1));
+  SessionOptions o = Check("documents", "write");
+  o.duration_minutes = 600;
+  o.custom_claims = boost::json::parse(R"({"tier":"gold"})");
+  EXPECT_ERROR(ByToken(token, o), ErrorCode::kAuthorizationDenied);
+  sessions_cache_->Clear();  // What the store holds.
+  auto after = ByToken(token);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->session->record.expires_at, expires);
+  EXPECT_TRUE(after->session->record.custom_claims.empty());
+  // Granted with the same options: extended and merged.
+  o.authorization_check = rbac::AuthorizationCheck{"documents", "read"};
+  auto granted = ByToken(token, o);
+  ASSERT_OK(granted);
+  EXPECT_EQ(granted->session->record.expires_at,
+            std::chrono::floor<Seconds>(clock_.Now()) + std::chrono::minutes(600));
+  EXPECT_EQ(granted->session->record.custom_claims.at("tier").as_string(), "gold");
+}
+
+TEST_F(RbacServiceTest, RoleChangeCountsFromTheNextAuthenticate) {
+  SetPolicy(kDocsPolicy);
+  const PasswordResult up = SignUpWithRoles("r4@example.com", {"reader"});
+  EXPECT_ERROR(ByJwt(up.session->session_jwt, Check("documents", "write")),
+               ErrorCode::kAuthorizationDenied);
+  UserFields f;
+  f.roles = std::vector<std::string>{"editor"};
+  ASSERT_OK(users_->Update(*Project(), up.user->user.user_id, f, clock_.Now()));
+  auto granted = ByJwt(up.session->session_jwt, Check("documents", "write"));
+  ASSERT_OK(granted);
+  EXPECT_EQ(*granted->granting_roles, std::vector<std::string>{"editor"});
+  EXPECT_EQ(granted->session->user->roles, (std::vector<std::string>{"stytch_user", "editor"}));
+}
+
+TEST_F(RbacServiceTest, PolicyChangeCountsOnceTheRegistryReloads) {
+  SetPolicy(kDocsPolicy);
+  const PasswordResult up = SignUpWithRoles("r5@example.com", {"editor"});
+  ASSERT_OK(ByToken(up.session->session_token, Check("documents", "write")));
+  SetPolicy(R"({"resources": [{"resource_id": "documents", "actions": ["read", "write"]}],
+                "roles": [{"role_id": "editor",
+                           "permissions": [{"resource_id": "documents", "actions": ["read"]}]}]})");
+  EXPECT_EQ(Project()->rbac_policy_version, 2);
+  EXPECT_ERROR(ByToken(up.session->session_token, Check("documents", "write")),
+               ErrorCode::kAuthorizationDenied);
 }
 
 }  // namespace
