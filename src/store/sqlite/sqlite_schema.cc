@@ -202,7 +202,6 @@ CREATE TABLE ssf_acks (
   sequence INTEGER NOT NULL,
   PRIMARY KEY (stream_id, sequence)
 );
-);
 )sql",
     // 8: email sign-in (docs/email.md): one-time tokens by keyed digest, the outbox of messages
     // that carry them, the projects' redirect URLs and rate-limit windows. Self-contained: it
