@@ -214,6 +214,19 @@ if one and three:
     for name, xs in (("1", one), ("3", three)):
         print(f"| {name} | {len(xs)} | {pct(xs, .5):.2f} ms | {pct(xs, .99):.2f} ms | "
               f"{pct(xs, .999):.2f} ms | {max(xs):.2f} ms |")
+    print("\nBy round (a round's slowest send behind schedule shows when this process, and so "
+          "probably the servers, lost the CPUs):\n")
+    print("| round | 1 node p50 / p99 | 3 nodes p50 / p99 | added p99 | "
+          "slowest send behind schedule, 1 node / 3 nodes |")
+    print("|---|---:|---:|---:|---:|")
+    r = 1
+    while f"1 node, round {r}" in results and f"3 nodes, round {r}" in results:
+        a, b = results[f"1 node, round {r}"], results[f"3 nodes, round {r}"]
+        print(f"| {r} | {float(a['rtt_p50']):.2f} / {float(a['rtt_p99']):.2f} ms | "
+              f"{float(b['rtt_p50']):.2f} / {float(b['rtt_p99']):.2f} ms | "
+              f"{float(b['rtt_p99']) - float(a['rtt_p99']):+.2f} ms | "
+              f"{float(a['lag_max']):.1f} / {float(b['lag_max']):.1f} ms |")
+        r += 1
     print(f"\n3 nodes add {pct(three, .5) - pct(one, .5):.2f} ms at p50 and "
           f"{pct(three, .99) - pct(one, .99):.2f} ms at p99 (target: <= 20 ms at p99).")
 PY
