@@ -250,6 +250,7 @@ int Run(const Args& args) {
   const long senders = std::max(1L, args.Long("senders", 8));
   const long seed = args.Long("seed", 1);
   const std::string label = args.Get("label", "run");
+  if (n < 1) Die("--revocations must be at least 1");
 
   // Sessions.
   std::vector<Revocation> revs(static_cast<std::size_t>(n));
