@@ -57,7 +57,9 @@ fi
 work=$(mktemp -d /tmp/tessera-revlat.XXXXXX)
 chmod 755 "$work"
 declare -A node_pid=()
+child=
 cleanup() {
+  [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true
   for p in "${node_pid[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${node_pid[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -d "$work/pg" ] && scripts/pg-cluster.sh stop "$work/pg" || true
@@ -67,6 +69,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 cheap_argon2=(--argon2-memory-kib 1024 --argon2-iterations 1)
+
+# in_background CMD...: runs CMD and waits for it. Bash runs a trap only once the foreground
+# command has ended, so a signal during a 20-second probe would wait for it; `wait` returns at
+# once, and cleanup stops the child as well.
+in_background() {
+  "$@" &
+  child=$!
+  local rc=0
+  wait "$child" || rc=$?
+  child=
+  return "$rc"
+}
 declare -A node_address=()
 
 # start_node NAME DATABASE: one `tessera serve` on a free loopback port; sets node_address[NAME].
@@ -106,7 +120,8 @@ new_project() {
 sessions() {
   local t0 t1
   t0=$(date +%s.%N)
-  "$probe" create --url "http://$2" --count "$3" --prefix "$1" --out "$work/$1.sessions"
+  in_background "$probe" create --url "http://$2" --count "$3" --prefix "$1" \
+    --out "$work/$1.sessions"
   t1=$(date +%s.%N)
   echo "$3 sessions created through http://$2 in $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s" >&2
 }
@@ -121,8 +136,9 @@ status=0
 run() {
   local tag=$1
   shift
-  "$probe" run --label "$tag" --rtt-out "$work/$tag.rtt" "$@" | tee "$work/$tag.out" ||
+  in_background "$probe" run --label "$tag" --rtt-out "$work/$tag.rtt" "$@" >"$work/$tag.out" ||
     status=$?
+  cat "$work/$tag.out"
 }
 
 if [ -z "$only" ] || [ "$only" = sqlite ]; then
