@@ -514,6 +514,24 @@ class StreamTest(FeedServerCase):
         self.assertError(self.c.delete(f"/v1/users/{doomed['user_id']}"), 404, "user_not_found")
         self.assertQuiet(stream, 5, "failed revocations")
 
+    def test_a_password_reset_is_one_user_entry(self):
+        # Resetting a password ends every session of the user: one entry, however many there were.
+        s = self.signup(self.c)
+        email = s["user"]["emails"][0]["email"]
+        self.login(self.c, email)
+        stream, first = self.open_feed(self.server, self.p)
+        head = self.assertSnapshot(first)["sequence"]
+        before = int(time.time())
+        self.assertSuccess(self.c.post("/v1/passwords/existing_password/reset", {
+            "email": email, "existing_password": STRONG_PASSWORD,
+            "new_password": STRONG_PASSWORD + "-New"}))
+        f = stream.next()
+        self.assertRevokeFrame(f, head + 1)
+        self.assertUserEntry(f.data, head + 1, s["user_id"], (before, int(time.time())))
+        self.assertQuiet(stream, head + 1, "the reset's sessions are not listed one by one")
+        self.assertError(self.c.authenticate(session_token=s["session_token"]), 404,
+                         "session_not_found")
+
     def test_snapshot_holds_earlier_revocations_of_this_project_only(self):
         other = create_project(self.db)
         oc = self.server.client(other)
