@@ -136,12 +136,21 @@ class SdkMagicLinkTest(SdkEmailCase):
         self.assertSignedIn(data, email)
 
     def test_redirect_urls_come_from_the_projects_list(self):
-        for member in ("login_magic_link_url", "signup_magic_link_url"):
-            email = unique_email("sdkredir")
-            self.assertError(self.sdk("/magic_links/email/login_or_create", {
-                "email": email, member: "https://evil.example.com/"}),
-                400, "no_match_for_provided_magic_link_url")
-            self.assertEqual(self.sink.to(email), [])
+        # As on /v1, the URL the email will carry is checked: the sign-up URL for a new address,
+        # the login URL for an active user; a native callback needs PKCE.
+        existing = unique_email("sdkredir")
+        self.signup(email=existing)
+        for email, member, url, error in (
+                (unique_email("sdkredir"), "signup_magic_link_url", "https://evil.example.com/",
+                 "no_match_for_provided_magic_link_url"),
+                (existing, "login_magic_link_url", "https://evil.example.com/",
+                 "no_match_for_provided_magic_link_url"),
+                (existing, "login_magic_link_url", "myapp://callback",
+                 "pkce_required_for_native_callback")):
+            with self.subTest(member=member, url=url):
+                self.assertError(self.sdk("/magic_links/email/login_or_create",
+                                          {"email": email, member: url}), 400, error)
+        self.assertEqual(self.sink.to(existing), [])
 
     def test_the_body_cannot_name_a_user_or_a_session(self):
         other = self.signup()
@@ -175,7 +184,7 @@ class SdkOtpTest(SdkEmailCase):
         self.assertEqual(data["method_id"], sent["method_id"])
         self.assertEqual(data["session"]["authentication_factors"][0]["delivery_method"], "email")
         # A code works once.
-        self.assertError(self.sdk("/otps/authenticate", body), 404, "otp_code_not_found")
+        self.assertError(self.sdk("/otps/authenticate", body), 401, "unable_to_auth_otp_code")
 
     def test_send_primary_and_secondary(self):
         email = unique_email("sdkotpp")
