@@ -8,7 +8,7 @@ import base64
 import json
 import unittest
 
-from harness import run_cli, unique_email
+from harness import metric, run_cli, unique_email
 from test_email import (EmailCase, LOGIN_URL, SIGNUP_URL, code_of, link_of, pkce_pair,
                         token_of)
 
@@ -246,6 +246,30 @@ class SdkAccessTest(SdkEmailCase):
                 r = self.c.post("/sdk/v1" + path, {"email": unique_email()},
                                 headers={"Origin": ORIGIN})
                 self.assertError(r, 401, "unauthorized_credentials")
+
+    def test_made_up_public_tokens_are_read_from_the_store_once(self):
+        def reads():
+            return metric(self.c.metrics(), "tessera_store_operation_duration_seconds_count",
+                          operation="find_project_by_public_token")
+
+        def attempt(made_up):
+            before = reads()
+            for path in self.ROUTES:
+                for _ in range(3):
+                    r = self.c.post("/sdk/v1" + path, {"email": unique_email()},
+                                    auth=sdk_auth(made_up), headers={"Origin": ORIGIN})
+                    self.assertError(r, 401, "unauthorized_credentials")
+            return reads() - before
+
+        # Unknown tokens are forgotten when the project list changes, and the server notices the
+        # origins and redirect URLs this class added with its next poll (every second): an attempt
+        # that straddles that moment reads twice. A fresh token each time.
+        for i in range(3):
+            delta = attempt(f"public-token-test-11111111-2222-4333-8444-55555555555{i}")
+            self.assertLessEqual(delta, 2)
+            if delta == 1:
+                break
+        self.assertEqual(delta, 1)
 
     def test_preflight(self):
         for path in self.ROUTES:
