@@ -27,6 +27,9 @@ class InstrumentedStore final : public ForwardingStore {
   Result<std::optional<Project>> GetProject(std::string_view id) override {
     TESSERA_TIMED("get_project", ForwardingStore::GetProject(id));
   }
+  Result<std::optional<std::string>> FindProjectByPublicToken(std::string_view t) override {
+    TESSERA_TIMED("find_project_by_public_token", ForwardingStore::FindProjectByPublicToken(t));
+  }
   Result<std::vector<KeyRecord>> ListKeys(std::string_view id) override {
     TESSERA_TIMED("list_keys", ForwardingStore::ListKeys(id));
   }

@@ -72,6 +72,14 @@ constexpr RouteDef kRoutes[] = {
   {kPost,   "/sdk/v1/sessions/authenticate",        kPublicToken,    kYes,        h::SdkSessionsAuthenticate},
   {kPost,   "/sdk/v1/sessions/revoke",              kPublicToken,    kYes,        h::SdkSessionsRevoke},
   {kGet,    "/sdk/v1/users/me",                     kPublicToken,    kYes,        h::SdkUsersMe},
+  {kPost,   "/sdk/v1/magic_links/email/login_or_create", kPublicToken, kYes,      h::SdkMagicLinksEmailLoginOrCreate},
+  {kPost,   "/sdk/v1/magic_links/email/send/primary", kPublicToken,  kYes,        h::SdkMagicLinksEmailSendPrimary},
+  {kPost,   "/sdk/v1/magic_links/email/send/secondary", kPublicToken, kYes,       h::SdkMagicLinksEmailSendSecondary},
+  {kPost,   "/sdk/v1/magic_links/authenticate",     kPublicToken,    kYes,        h::SdkMagicLinksAuthenticate},
+  {kPost,   "/sdk/v1/otps/email/login_or_create",   kPublicToken,    kYes,        h::SdkOtpsEmailLoginOrCreate},
+  {kPost,   "/sdk/v1/otps/email/send/primary",      kPublicToken,    kYes,        h::SdkOtpsEmailSendPrimary},
+  {kPost,   "/sdk/v1/otps/email/send/secondary",    kPublicToken,    kYes,        h::SdkOtpsEmailSendSecondary},
+  {kPost,   "/sdk/v1/otps/authenticate",            kPublicToken,    kYes,        h::SdkOtpsAuthenticate},
 };
 // clang-format on
 

@@ -71,6 +71,14 @@ Result<ApiResponse> SdkPasswordsAuthenticate(Call& call);
 Result<ApiResponse> SdkSessionsAuthenticate(Call& call);
 Result<ApiResponse> SdkSessionsRevoke(Call& call);
 Result<ApiResponse> SdkUsersMe(Call& call);
+Result<ApiResponse> SdkMagicLinksEmailLoginOrCreate(Call& call);
+Result<ApiResponse> SdkMagicLinksEmailSendPrimary(Call& call);
+Result<ApiResponse> SdkMagicLinksEmailSendSecondary(Call& call);
+Result<ApiResponse> SdkMagicLinksAuthenticate(Call& call);
+Result<ApiResponse> SdkOtpsEmailLoginOrCreate(Call& call);
+Result<ApiResponse> SdkOtpsEmailSendPrimary(Call& call);
+Result<ApiResponse> SdkOtpsEmailSendSecondary(Call& call);
+Result<ApiResponse> SdkOtpsAuthenticate(Call& call);
 
 }  // namespace tessera::server::handlers
 

@@ -1,7 +1,7 @@
 // /sdk/v1: the API of the official Stytch frontend SDK (@stytch/vanilla-js and the packages built
-// on it) for passwords and sessions. The dispatcher (server/api.cc) has already found the project
-// by its public token, checked the page's origin, and will envelope the answer as {"data": ...}
-// with CORS headers.
+// on it) for passwords, sessions, email magic links and email one-time passcodes. The dispatcher
+// (server/api.cc) has already found the project by its public token, checked the page's origin, and
+// will envelope the answer as {"data": ...} with CORS headers.
 //
 // A browser is not a backend: these handlers act only for the session the SDK holds (never a
 // session or user named in the body), accept no metadata, roles or custom claims, and answer
@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "server/handlers/common.h"
+#include "server/handlers/email_common.h"
 #include "server/handlers/handlers.h"
 #include "service/views.h"
 
@@ -72,6 +73,80 @@ Result<Credentials> ParseCredentials(const Call& call) {
   TESSERA_ASSIGN_OR_RETURN(c.password, body.String("password"));
   TESSERA_ASSIGN_OR_RETURN(c.session, SdkSessionOptions(body, /*default_duration=*/true));
   return c;
+}
+
+// The members of an email send the SDK may set. Attributes come from the browser's request, never
+// the body; a user, a pending user or a session named in the body is not read (the backend's
+// to do). `link`: the magic link members, else the passcode's.
+Result<EmailSendRequest> ParseSdkEmailSend(const Call& call, bool link) {
+  TESSERA_ASSIGN_OR_RETURN(JsonBody body, JsonBody::Parse(call.request.body));
+  EmailSendRequest r;
+  TESSERA_ASSIGN_OR_RETURN(r.email, body.String("email"));
+  TESSERA_ASSIGN_OR_RETURN(r.locale, NonEmpty(body, "locale"));
+  TESSERA_ASSIGN_OR_RETURN(r.login_template_id, NonEmpty(body, "login_template_id"));
+  TESSERA_ASSIGN_OR_RETURN(r.signup_template_id, NonEmpty(body, "signup_template_id"));
+  if (link) {
+    TESSERA_ASSIGN_OR_RETURN(r.login_url, NonEmpty(body, "login_magic_link_url"));
+    TESSERA_ASSIGN_OR_RETURN(r.signup_url, NonEmpty(body, "signup_magic_link_url"));
+    TESSERA_ASSIGN_OR_RETURN(r.login_minutes, body.OptInt("login_expiration_minutes"));
+    TESSERA_ASSIGN_OR_RETURN(r.signup_minutes, body.OptInt("signup_expiration_minutes"));
+    TESSERA_ASSIGN_OR_RETURN(r.code_challenge, NonEmpty(body, "code_challenge"));
+  } else {
+    TESSERA_ASSIGN_OR_RETURN(r.minutes, body.OptInt("expiration_minutes"));
+  }
+  r.attributes = BrowserAttributes(call.request);
+  r.peer_ip = std::string(call.request.remote_ip);
+  return r;
+}
+
+// How an email send finds its user: by the address (login_or_create, send/primary), or the
+// signed-in user the SDK's session names (send/secondary, which adds the address to them).
+enum class SendTo { kLoginOrCreate, kExistingUser, kSessionUser };
+
+Result<EmailSendResult> SdkEmailSend(Call& call, bool link, SendTo to) {
+  TESSERA_ASSIGN_OR_RETURN(EmailSendRequest r, ParseSdkEmailSend(call, link));
+  EmailSignInService& email = call.services.email;
+  switch (to) {
+    case SendTo::kLoginOrCreate:
+      return link ? email.MagicLinkLoginOrCreate(call.project(), r, call.now)
+                  : email.OtpLoginOrCreate(call.project(), r, call.now);
+    case SendTo::kExistingUser:
+      break;
+    case SendTo::kSessionUser: {
+      TESSERA_ASSIGN_OR_RETURN(std::string_view token, HeldSession(call));
+      r.session_token = std::string(token);
+      break;
+    }
+  }
+  Result<EmailSendResult> out = link ? email.MagicLinkSend(call.project(), r, call.now)
+                                     : email.OtpSend(call.project(), r, call.now);
+  if (!out.ok()) return AsSessionOver(out.status());
+  return out;
+}
+
+// A magic link send answers only request_id and status_code: the user's id is not the page's
+// to learn from an address.
+Result<ApiResponse> LinkSendAnswer(Call& call, SendTo to) {
+  TESSERA_RETURN_IF_ERROR(SdkEmailSend(call, /*link=*/true, to).status());
+  return Body(call.request_id).Close();
+}
+
+// A passcode send answers the method_id the page passes back with the code (the email's id).
+Result<ApiResponse> OtpSendAnswer(Call& call, SendTo to) {
+  TESSERA_ASSIGN_OR_RETURN(EmailSendResult out, SdkEmailSend(call, /*link=*/false, to));
+  Body b(call.request_id);
+  b.String("method_id", out.email_id);
+  return b.Close();
+}
+
+// The members of an authenticating call the SDK may set: the session's duration (a session is
+// always started, as for passwords) and the browser's own attributes. It never attaches to the
+// session it holds: a stale session of another user would block the sign-in.
+Result<EmailAuthRequest> ParseSdkEmailAuth(const Call& call, const JsonBody& body) {
+  EmailAuthRequest r;
+  TESSERA_ASSIGN_OR_RETURN(r.session, SdkSessionOptions(body, /*default_duration=*/true));
+  r.attributes = BrowserAttributes(call.request);
+  return r;
 }
 
 }  // namespace
@@ -201,6 +276,63 @@ Result<ApiResponse> SdkUsersMe(Call& call) {
   Body b(call.request_id);
   b.Members(user);
   return b.Close();
+}
+
+// POST /sdk/v1/magic_links/email/login_or_create: a link to the address's user, created when
+// new. Redirect URLs must be on the project's list, as on /v1.
+Result<ApiResponse> SdkMagicLinksEmailLoginOrCreate(Call& call) {
+  return LinkSendAnswer(call, SendTo::kLoginOrCreate);
+}
+
+// POST /sdk/v1/magic_links/email/send/primary: a link to an existing user (signed out).
+Result<ApiResponse> SdkMagicLinksEmailSendPrimary(Call& call) {
+  return LinkSendAnswer(call, SendTo::kExistingUser);
+}
+
+// POST /sdk/v1/magic_links/email/send/secondary: a link for an address added to the signed-in
+// user.
+Result<ApiResponse> SdkMagicLinksEmailSendSecondary(Call& call) {
+  return LinkSendAnswer(call, SendTo::kSessionUser);
+}
+
+// POST /sdk/v1/magic_links/authenticate: {token, session_duration_minutes, code_verifier?}; a
+// new session. The token works once, as on /v1.
+Result<ApiResponse> SdkMagicLinksAuthenticate(Call& call) {
+  TESSERA_ASSIGN_OR_RETURN(JsonBody body, JsonBody::Parse(call.request.body));
+  TESSERA_ASSIGN_OR_RETURN(EmailAuthRequest r, ParseSdkEmailAuth(call, body));
+  TESSERA_ASSIGN_OR_RETURN(r.token, body.String("token"));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> verifier, NonEmpty(body, "code_verifier"));
+  r.code_verifier = verifier.value_or("");
+  TESSERA_ASSIGN_OR_RETURN(EmailAuthResult out,
+                           call.services.email.MagicLinkAuthenticate(call.project(), r, call.now));
+  return EmailAuthBody(call, out, true);
+}
+
+// POST /sdk/v1/otps/email/login_or_create: a passcode to the address's user, created when new.
+Result<ApiResponse> SdkOtpsEmailLoginOrCreate(Call& call) {
+  return OtpSendAnswer(call, SendTo::kLoginOrCreate);
+}
+
+// POST /sdk/v1/otps/email/send/primary: a passcode to an existing user (signed out).
+Result<ApiResponse> SdkOtpsEmailSendPrimary(Call& call) {
+  return OtpSendAnswer(call, SendTo::kExistingUser);
+}
+
+// POST /sdk/v1/otps/email/send/secondary: a passcode for an address added to the signed-in user.
+Result<ApiResponse> SdkOtpsEmailSendSecondary(Call& call) {
+  return OtpSendAnswer(call, SendTo::kSessionUser);
+}
+
+// POST /sdk/v1/otps/authenticate: {token (the code), method_id, session_duration_minutes}; a new
+// session. Wrong codes count towards the passcode's and the user's limits, as on /v1.
+Result<ApiResponse> SdkOtpsAuthenticate(Call& call) {
+  TESSERA_ASSIGN_OR_RETURN(JsonBody body, JsonBody::Parse(call.request.body));
+  TESSERA_ASSIGN_OR_RETURN(EmailAuthRequest r, ParseSdkEmailAuth(call, body));
+  TESSERA_ASSIGN_OR_RETURN(r.method_id, body.String("method_id"));
+  TESSERA_ASSIGN_OR_RETURN(r.code, body.String("token"));
+  TESSERA_ASSIGN_OR_RETURN(EmailAuthResult out,
+                           call.services.email.OtpAuthenticate(call.project(), r, call.now));
+  return EmailAuthBody(call, out, true);
 }
 
 }  // namespace tessera::server::handlers

@@ -132,16 +132,29 @@ Result<std::shared_ptr<const ProjectContext>> ProjectRegistry::AuthorizePublicTo
   };
   if (public_token.empty() || !IsStorableText(public_token)) return unknown();
   std::string project_id;
+  std::uint64_t unknown_epoch;
   {
     std::lock_guard lock(mu_);
     if (const auto it = by_public_token_.find(public_token); it != by_public_token_.end()) {
       project_id = it->second;
+    } else if (unknown_public_tokens_.find(public_token) != unknown_public_tokens_.end()) {
+      return unknown();
     }
+    unknown_epoch = unknown_epoch_;
   }
   if (project_id.empty()) {
     TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> found,
                              store_.FindProjectByPublicToken(public_token));
-    if (!found) return unknown();
+    if (!found) {
+      // Remembered only if no project changed while the store was read: one created meanwhile
+      // may hold this very token.
+      std::lock_guard lock(mu_);
+      if (unknown_epoch == unknown_epoch_) {
+        if (unknown_public_tokens_.size() >= kMaxUnknown) unknown_public_tokens_.clear();
+        unknown_public_tokens_.emplace(std::string(public_token), true);
+      }
+      return unknown();
+    }
     project_id = std::move(*found);
   }
   auto ctx = Get(project_id);
@@ -204,6 +217,7 @@ Status ProjectRegistry::Refresh(bool force) {
     if (!force && version == seen_version_) return Status::Ok();
     // A project created since may be among the ids remembered as unknown.
     unknown_.clear();
+    unknown_public_tokens_.clear();
     ++unknown_epoch_;
     for (const auto& [id, ctx] : projects_) ids.push_back(id);
   }
@@ -234,6 +248,7 @@ void ProjectRegistry::Invalidate(std::string_view project_id) {
   std::lock_guard lock(mu_);
   if (auto it = projects_.find(project_id); it != projects_.end()) projects_.erase(it);
   unknown_.clear();
+  unknown_public_tokens_.clear();
   ++unknown_epoch_;
 }
 

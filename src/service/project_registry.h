@@ -67,7 +67,9 @@ class ProjectRegistry {
   // The snapshot of the project whose public token this is, provided `origin` (the calling page's
   // Origin) is one of the project's allowed origins, compared byte for byte. May read the store.
   // kUnauthorizedCredentials for a token no project has; kSdkOriginNotAllowed for an origin not
-  // on the list (also an empty one).
+  // on the list (also an empty one). A token the store did not know is remembered as unknown
+  // like an unknown project id (bounded, forgotten whenever a project changes), so made-up public
+  // tokens cost one store read in all, not one each.
   Result<std::shared_ptr<const ProjectContext>> AuthorizePublicToken(std::string_view public_token,
                                                                      std::string_view origin);
 
@@ -80,7 +82,8 @@ class ProjectRegistry {
   void Invalidate(std::string_view project_id);
 
  private:
-  // Ids remembered as unknown, at most this many (then the set starts over).
+  // Ids, and public tokens, remembered as unknown: at most this many of each (then the set
+  // starts over).
   static constexpr std::size_t kMaxUnknown = 10000;
 
   Result<std::shared_ptr<const ProjectContext>> Load(std::string_view project_id);
@@ -94,8 +97,10 @@ class ProjectRegistry {
   std::mutex mu_;
   StringMap<std::shared_ptr<const ProjectContext>> projects_;  // GUARDED_BY(mu_)
   StringMap<bool> unknown_;                                    // GUARDED_BY(mu_)
+  StringMap<bool> unknown_public_tokens_;                      // GUARDED_BY(mu_)
   StringMap<std::string> by_public_token_;  // Public token -> project id. GUARDED_BY(mu_)
-  // Moves whenever unknown_ is cleared: a store read that began before must not add to it.
+  // Moves whenever unknown_ and unknown_public_tokens_ are cleared: a store read that began
+  // before must not add to them.
   std::uint64_t unknown_epoch_ = 0;    // GUARDED_BY(mu_)
   std::int64_t seen_version_ = -1;     // GUARDED_BY(mu_)
   std::uint64_t next_generation_ = 1;  // GUARDED_BY(mu_)

@@ -68,6 +68,10 @@ class FaultyStore final : public ForwardingStore {
     if (Failing("GetUserByEmail")) return Down();
     return ForwardingStore::GetUserByEmail(p, e);
   }
+  Result<std::optional<std::string>> FindProjectByPublicToken(std::string_view t) override {
+    if (Failing("FindProjectByPublicToken")) return Down();
+    return ForwardingStore::FindProjectByPublicToken(t);
+  }
   Result<std::optional<Project>> GetProject(std::string_view p) override {
     if (Failing("GetProject")) return Down();
     return ForwardingStore::GetProject(p);

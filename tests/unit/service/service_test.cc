@@ -644,6 +644,55 @@ TEST_F(ServiceTest, UnknownProjectIdsCostOneStoreRead) {
   EXPECT_OK(registry_->AuthorizeCached(created->project.project_id, created->secret));
 }
 
+TEST_F(ServiceTest, UnknownPublicTokensCostOneStoreRead) {
+  constexpr char kOrigin[] = "http://127.0.0.1:5173";
+  constexpr char kMadeUp[] = "public-token-test-00000000-0000-4000-8000-000000000000";
+  int reads = 0;
+  const auto count_reads = [&] {
+    faulty_->OnceBefore("FindProjectByPublicToken", [&] { ++reads; });
+  };
+  for (int i = 0; i < 5; ++i) {
+    count_reads();
+    EXPECT_ERROR(registry_->AuthorizePublicToken(kMadeUp, kOrigin),
+                 ErrorCode::kUnauthorizedCredentials);
+  }
+  EXPECT_EQ(reads, 1);
+
+  // A real token is never taken for an unknown one: refused for its origin, then allowed.
+  const std::string token = Project()->project.public_token;
+  EXPECT_ERROR(registry_->AuthorizePublicToken(token, kOrigin), ErrorCode::kSdkOriginNotAllowed);
+  ASSERT_OK(faulty_->AddSdkOrigin(project_id_, SdkOrigin{kOrigin, clock_.Now()}));
+  registry_->Invalidate(project_id_);
+  EXPECT_OK(registry_->AuthorizePublicToken(token, kOrigin));
+
+  // Forgotten when a project changes (Invalidate above, a moved configuration version here):
+  // a project created meanwhile might hold the token.
+  reads = 0;
+  count_reads();
+  EXPECT_ERROR(registry_->AuthorizePublicToken(kMadeUp, kOrigin),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_EQ(reads, 1);
+  ASSERT_OK(CreateProject(*faulty_, master_, random_, clock_.Now(), "late", false,
+                          ProjectSettings{.jwt_algorithm = JwtAlgorithm::kES256}));
+  ASSERT_OK(registry_->Refresh());
+  count_reads();
+  EXPECT_ERROR(registry_->AuthorizePublicToken(kMadeUp, kOrigin),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_EQ(reads, 2);
+
+  // Bounded: after 10000 more made-up tokens the set starts over.
+  for (int i = 0; i < 10000; ++i) {
+    std::string other = "public-token-test-made-up-";
+    other.append(std::to_string(i));
+    EXPECT_ERROR(registry_->AuthorizePublicToken(other, kOrigin),
+                 ErrorCode::kUnauthorizedCredentials);
+  }
+  count_reads();
+  EXPECT_ERROR(registry_->AuthorizePublicToken(kMadeUp, kOrigin),
+               ErrorCode::kUnauthorizedCredentials);
+  EXPECT_EQ(reads, 3);
+}
+
 // A JWT whose signature was checked once is remembered, but never beyond what the token path
 // would allow: the session is looked up on every use, the signer must still be published, and a
 // JWT of another project is checked in full (and refused).
