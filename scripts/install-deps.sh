@@ -7,8 +7,9 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-14 clang-format-14 libclang-rt-14-dev
   # libraries (README.md says why each one is here)
-  libssl-dev libboost1.81-dev libsqlite3-dev libpq-dev libsodium-dev libzxcvbn-dev libcli11-dev
-  libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libcrypt-dev
+  libssl-dev libboost1.81-dev libsqlite3-dev libpq-dev libsodium-dev libargon2-dev libzxcvbn-dev
+  libcli11-dev libspdlog-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcrypt-dev
   # test peers: the real database server, interop verifiers, load generation and its ceiling
   postgresql python3 python3-jwt python3-cryptography python3-aiosmtpd nodejs wrk nginx-light curl
   # a node whose wall clock runs ahead, for the multi-node tests

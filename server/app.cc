@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -17,6 +19,12 @@
 
 namespace tessera::server {
 namespace {
+
+// The kernel's transparent huge page mode ("always [madvise] never"), or "" where there is none.
+std::string ReadTransparentHugePages() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // Background work on one thread, woken every 100 ms or when asked to stop.
 class Background {
@@ -183,6 +191,7 @@ int Serve(ServeConfig config) {
   // enumeration protection); the HTTP server gives the routes that hash a pool twice its size.
   if (config.http.hash_concurrency == 0) config.http.hash_concurrency = HashLimiter::DefaultSlots();
   const auto limiter = std::make_shared<HashLimiter>(config.http.hash_concurrency);
+  config.argon2.engine = ResolveArgon2Engine(config.argon2.engine, ReadTransparentHugePages());
   auto hasher = PasswordHasher::Create(config.argon2, limiter);
   if (!hasher.ok()) return Fail(hasher.status(), "invalid configuration");
   InitMail();
@@ -294,6 +303,13 @@ int Serve(ServeConfig config) {
   metrics.AddCounter("tessera_password_hashes_total",
                      "Password hashes run (sign-ups, sign-ins, enumeration protection).",
                      [&] { return static_cast<double>(limiter->stats().admitted); });
+  metrics.AddCounter("tessera_password_hashes_in_reused_memory_total",
+                     "Password hashes that ran in their hashing slot's reused memory.",
+                     [&] { return static_cast<double>(hasher->memory_stats().in_region); });
+  metrics.AddCounter("tessera_password_hashes_in_fresh_memory_total",
+                     "Password hashes that mapped memory of their own (all of them with "
+                     "--argon2-engine libsodium).",
+                     [&] { return static_cast<double>(hasher->memory_stats().one_off); });
   metrics.AddCounter("tessera_password_hashes_on_io_thread_total",
                      "Password hashes run on an I/O thread: always 0 unless there is a bug.",
                      [&] { return static_cast<double>(limiter->stats().on_io_thread); });
@@ -331,6 +347,9 @@ int Serve(ServeConfig config) {
     } else {
       LogEvent("info", "delivering email", {{"to", delivery}});
     }
+    LogEvent("info", "password hashing",
+             {{"engine", Argon2EngineName(config.argon2.engine)},
+              {"concurrency", std::to_string(config.http.hash_concurrency)}});
     LogEvent("info", "listening", {{"address", *bound}});
     server.Run();  // Until SIGTERM/SIGINT and the drain.
     background.Stop();

@@ -24,7 +24,7 @@ struct ServeConfig {
   std::string access_log = "stdout";             // stdout | stderr | off | <file>
   HttpServerOptions http;
   ServiceOptions service;
-  Argon2Params argon2;
+  Argon2Params argon2{.engine = Argon2Engine::kAuto};  // Default: 2 passes, 19 MiB, auto.
   StoreOptions store;
   RevocationFeedOptions revocations;
   SsfOptions ssf;

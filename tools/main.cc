@@ -194,6 +194,16 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--argon2-memory-kib", serve.argon2.memory_kib, "Argon2id memory (KiB)")
       ->envname("TESSERA_ARGON2_MEMORY_KIB")
       ->capture_default_str();
+  std::string argon2_engine = "auto";
+  serve_cmd
+      ->add_option("--argon2-engine", argon2_engine,
+                   "Who computes Argon2id: libargon2 (each hashing slot reuses one region of "
+                   "memory on huge pages), libsodium (fresh memory for every hash; fastest when "
+                   "transparent huge pages are 'always'), or auto (libsodium when they are, else "
+                   "libargon2). Both read and write the same hashes")
+      ->check(CLI::IsMember({"auto", "libargon2", "libsodium"}))
+      ->envname("TESSERA_ARGON2_ENGINE")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--db-pool-size", serve.store.pool_size,
                    "PostgreSQL connections this node keeps open")
@@ -580,6 +590,7 @@ int main(int argc, char** argv) {
     serve.database = serve_store.database;
     serve.master_key_file = serve_store.master_key_file;
     serve.http.read_timeout = Seconds(read_timeout);
+    serve.argon2.engine = *ParseArgon2Engine(argon2_engine);  // Checked by IsMember above.
     serve.http.idle_timeout = Seconds(idle_timeout);
     serve.http.drain_timeout = Seconds(drain_timeout);
     serve.service.jwt_reuse = Seconds(jwt_reuse);

@@ -11,10 +11,11 @@ namespace tessera {
 HashLimiter::HashLimiter(int slots) : slots_(slots) {
   assert(slots >= 1);
   stats_.slots = slots;
+  for (int i = slots - 1; i >= 0; --i) free_.push_back(i);
 }
 
 HashLimiter::Slot::~Slot() {
-  if (limiter_ != nullptr) limiter_->Release();
+  if (limiter_ != nullptr) limiter_->Release(index_);
 }
 
 HashLimiter::Slot HashLimiter::Acquire() {
@@ -32,12 +33,17 @@ HashLimiter::Slot HashLimiter::Acquire() {
   stats_.peak_in_flight = std::max(stats_.peak_in_flight, stats_.in_flight);
   ++stats_.admitted;
   if (on_io_thread) ++stats_.on_io_thread;
-  return Slot(this);
+  // Admission keeps in_flight <= slots_, so an index is always free here.
+  assert(!free_.empty());
+  const int index = free_.back();
+  free_.pop_back();
+  return Slot(this, index);
 }
 
-void HashLimiter::Release() {
+void HashLimiter::Release(int index) {
   {
     std::lock_guard lock(mu_);
+    free_.push_back(index);
     --stats_.in_flight;
     ++released_;
   }

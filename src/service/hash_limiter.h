@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 namespace tessera {
 
@@ -25,15 +26,23 @@ class HashLimiter {
   // One admitted hash; its slot is released when the Slot is destroyed.
   class [[nodiscard]] Slot {
    public:
-    Slot(Slot&& other) noexcept : limiter_(other.limiter_) { other.limiter_ = nullptr; }
+    Slot(Slot&& other) noexcept : limiter_(other.limiter_), index_(other.index_) {
+      other.limiter_ = nullptr;
+    }
     Slot& operator=(Slot&&) = delete;
     Slot(const Slot&) = delete;
     ~Slot();
 
+    // Which slot, in [0, slots): no two Slots alive at once share an index, so per-slot state
+    // (the hash's working memory) needs no lock. The most recently released index is handed out
+    // first, so its memory is the likeliest to still be warm.
+    int index() const { return index_; }
+
    private:
     friend class HashLimiter;
-    explicit Slot(HashLimiter* limiter) : limiter_(limiter) {}
+    Slot(HashLimiter* limiter, int index) : limiter_(limiter), index_(index) {}
     HashLimiter* limiter_;
+    int index_;
   };
 
   // Blocks the calling thread until a slot is free; callers are admitted in the order they called.
@@ -55,7 +64,7 @@ class HashLimiter {
   static int DefaultSlots();
 
  private:
-  void Release();
+  void Release(int index);
 
   const int slots_;
   mutable std::mutex mu_;
@@ -63,6 +72,7 @@ class HashLimiter {
   // Tickets are taken in arrival order; ticket t may run once t < released_ + slots_.
   std::uint64_t next_ticket_ = 0;  // GUARDED_BY(mu_)
   std::uint64_t released_ = 0;     // GUARDED_BY(mu_)
+  std::vector<int> free_;          // GUARDED_BY(mu_): slot indices not held, last released last.
   Stats stats_;                    // GUARDED_BY(mu_)
 };
 

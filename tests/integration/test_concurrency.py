@@ -198,6 +198,51 @@ class HashingTest(Case):
         self.assertEqual(metric(after, "tessera_password_hashes_on_io_thread_total"), 0)
         self.assertEqual(metric(after, "tessera_password_hashes_in_flight"), 0)
 
+    def test_either_engine_signs_in_the_users_of_the_other(self):
+        # --argon2-engine picks who computes Argon2id. Both write and read the same strings, so a
+        # server can change engines without locking anyone out; libargon2 hashes in its slot's
+        # reused memory, libsodium in memory mapped for each hash.
+        db = self.new_database()
+        project = create_project(db)
+        users = []
+        for engine in ("libsodium", "libargon2", "libsodium"):
+            server = self.start_server(db, "--argon2-engine", engine)
+            started = [e for e in server.events() if e.get("msg") == "password hashing"]
+            self.assertEqual([e.get("engine") for e in started], [engine])
+            c = server.client(project)
+            before = c.metrics()
+            for email in users:  # Signed up under the other engine.
+                self.assertSuccess(c.post("/v1/passwords/authenticate",
+                                          {"email": email, "password": STRONG_PASSWORD}))
+                self.assertError(c.post("/v1/passwords/authenticate",
+                                        {"email": email, "password": STRONG_PASSWORD + "!"}),
+                                 401, "unauthorized_credentials")
+            email = unique_email()
+            self.assertSuccess(c.post("/v1/passwords",
+                                      {"email": email, "password": STRONG_PASSWORD}))
+            after = c.metrics()
+            hashes = 2 * len(users) + 1
+            users.append(email)
+            moved = {name: metric(after, name) - metric(before, name)
+                     for name in ("tessera_password_hashes_in_reused_memory_total",
+                                  "tessera_password_hashes_in_fresh_memory_total")}
+            reused, fresh = ((hashes, 0) if engine == "libargon2" else (0, hashes))
+            self.assertEqual(moved, {"tessera_password_hashes_in_reused_memory_total": reused,
+                                     "tessera_password_hashes_in_fresh_memory_total": fresh},
+                             engine)
+            self.assertEqual(server.stop(), 0, server.stderr_text())
+
+    def test_auto_engine_follows_the_kernels_huge_page_mode(self):
+        try:
+            with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+                always = "[always]" in f.read()
+        except OSError:
+            always = False
+        server = self.start_server(self.new_database())
+        started = [e for e in server.events() if e.get("msg") == "password hashing"]
+        self.assertEqual([e.get("engine") for e in started],
+                         ["libsodium" if always else "libargon2"])
+
     def test_parallel_sign_ins_never_exceed_the_slots(self):
         db = self.new_database()
         project = create_project(db)

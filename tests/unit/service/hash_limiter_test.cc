@@ -93,6 +93,45 @@ TEST(HashLimiterTest, ManyThreadsNeverExceedTheSlots) {
   EXPECT_EQ(limiter.stats().in_flight, 0);
 }
 
+TEST(HashLimiterTest, NoTwoHoldersShareASlotIndex) {
+  constexpr int kSlots = 3;
+  HashLimiter limiter(kSlots);
+  std::atomic<int> holders[kSlots] = {};
+  std::atomic<int> shared{0};
+  std::atomic<int> out_of_range{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        const HashLimiter::Slot s = limiter.Acquire();
+        if (s.index() < 0 || s.index() >= kSlots) {
+          ++out_of_range;
+          continue;
+        }
+        if (++holders[s.index()] != 1) ++shared;
+        std::this_thread::yield();
+        --holders[s.index()];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(out_of_range.load(), 0);
+  EXPECT_EQ(shared.load(), 0);
+}
+
+TEST(HashLimiterTest, TheLastReleasedIndexIsHandedOutFirst) {
+  HashLimiter limiter(3);
+  int first = -1;
+  {
+    const HashLimiter::Slot a = limiter.Acquire();
+    const HashLimiter::Slot b = limiter.Acquire();
+    EXPECT_NE(a.index(), b.index());
+    first = a.index();
+  }  // b is released first, then a.
+  const HashLimiter::Slot again = limiter.Acquire();
+  EXPECT_EQ(again.index(), first);  // Its memory was the last one used.
+}
+
 TEST(HashLimiterTest, DefaultIsOneSlotPerCore) {
   EXPECT_EQ(HashLimiter::DefaultSlots(),
             static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
