@@ -10,17 +10,19 @@
 # stored hash back from the database. Then, for each client count N (default: 1, 2, nproc and
 # 4 x nproc, without repeats) and each of R rounds (default 3), it runs, one after the other in
 # an order that rotates every round:
-#   bare     tessera_argon2_bench: crypto_pwhash_str_verify of that hash from N threads of one
-#            process, for S seconds (default 10)
+#   bare     tessera_argon2_bench: crypto_pwhash_str_verify (libsodium) of that hash from N
+#            threads of one process, for S seconds (default 10)
+#   argon2   the same with --engine libargon2: libargon2, each thread in one reused region of
+#            memory advised for huge pages (what the server's default engine does)
 #   server   wrk with N connections on POST /v1/passwords/authenticate with the right password
 #            (no session unless --session, as bench/server_bench.sh), for S seconds
 #   baseline the same wrk against another build (--baseline-bin PATH), on its own database
 # and prints, per N, the medians over rounds of each rate and p99, the median of the per-round
-# ratios server / bare (same N, same round), the server's rate against the best bare rate of the
-# run (the highest median over all N), and the CPU time per request (the server process's utime +
-# stime over the wrk run, divided by the requests) against the bare CPU time per verification:
-# on a machine busy with other work, the CPU ratio moves less than the rates. The load average is
-# printed before every measurement.
+# ratios server / bare (same N, same round), the server's rate against the best bare libsodium
+# rate of the run (the highest median over all N) and against bare libargon2 at the same N, and
+# the CPU time per request (the server process's utime + stime over the wrk run, divided by the
+# requests) against the bare CPU time per verification: on a machine busy with other work, the
+# CPU ratio moves less than the rates. The load average is printed before every measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
     --session) session=1; shift ;;
     --server-arg) server_args+=("$2"); shift 2 ;;
     --baseline-bin) baseline_bin=$2; shift 2 ;;
-    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
   esac
 done
 [ -z "$baseline_bin" ] || [ -x "$baseline_bin" ] || { echo "not executable: $baseline_bin" >&2; exit 2; }
@@ -120,9 +122,11 @@ measure() {
   local kind=$1 n=$2 round=$3 out="$work/$1.$2.$3"
   load >"$out.load"
   case "$kind" in
-    bare)
+    bare | argon2)
+      local engine=libsodium
+      [ "$kind" = argon2 ] && engine=libargon2
       "$bare" --hash-file "$work/this.hash" --password-file "$work/password" --threads "$n" \
-        --seconds "$duration" >"$out"
+        --seconds "$duration" --engine "$engine" >"$out"
       ;;
     this | baseline)
       local address=$this_address threads=$((n < 2 ? n : 2))
@@ -137,7 +141,7 @@ measure() {
   printf '  %-8s N=%-3s round %s  load %s\n' "$kind" "$n" "$round" "$(cat "$out.load")" >&2
 }
 
-kinds=(bare this)
+kinds=(bare argon2 this)
 [ -n "$baseline_address" ] && kinds+=(baseline)
 echo "hash: $(cut -d'$' -f2-4 "$work/this.hash")  cores: $(nproc)  duration: ${duration}s  rounds: $rounds" >&2
 for n in $clients; do
@@ -159,7 +163,7 @@ def ms(v):
     return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
 def read(kind, n, r):
     text = open(f"{work}/{kind}.{n}.{r}").read()
-    if kind == "bare":
+    if kind in ("bare", "argon2"):
         f = dict(re.findall(r"(\w+)=([\d.]+)", text))
         return float(f["rate"]), float(f["p99_ms"]), 0, float(f["cpu_ms_per_verify"])
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -170,7 +174,7 @@ def read(kind, n, r):
     f = dict(re.findall(r"(\w+)=([\d.]+)", text))
     cpu_ms = float(f["cpu_ticks"]) * 1e3 / float(f["ticks_per_s"]) / max(requests, 1)
     return rate, p99, (int(bad.group(1)) if bad else 0) + (1 if errors else 0), cpu_ms
-kinds = ["bare", "this"] + (["baseline"] if baseline else [])
+kinds = ["bare", "argon2", "this"] + (["baseline"] if baseline else [])
 res = {(k, n): [read(k, n, r) for r in range(1, rounds + 1)] for k in kinds for n in clients}
 med = lambda xs: statistics.median(xs)
 best_bare = max(med([x[0] for x in res[("bare", n)]]) for n in clients)
@@ -179,29 +183,34 @@ loads = sorted(float(open(f"{work}/{k}.{n}.{r}.load").read().split()[0])
 print(f"\n### passwords/authenticate{' with a session' if session == '1' else ''} vs bare "
       f"crypto_pwhash_str_verify: {duration} s x {rounds} rounds, "
       f"load average {loads[0]:.2f}-{loads[-1]:.2f}\n")
-head = ("| N | bare verifies/s | bare p99 | bare CPU/verify | server req/s | server p99 |"
-        " server / bare (same N) | server / best bare | server CPU/req |")
-rule = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+head = ("| N | bare verifies/s | bare p99 | bare CPU/verify | bare libargon2/s | libargon2 CPU/verify |"
+        " server req/s | server p99 | server / bare (same N) | server / best bare |"
+        " server / bare libargon2 | server CPU/req |")
+rule = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 if baseline:
     head += (" baseline req/s | baseline p99 | baseline / bare | baseline / best bare |"
-             " baseline CPU/req |")
-    rule += "---:|---:|---:|---:|---:|"
+             " baseline / bare libargon2 | baseline CPU/req |")
+    rule += "---:|---:|---:|---:|---:|---:|"
 print(head)
 print(rule)
 bad_total = 0
 for n in clients:
     bare = res[("bare", n)]
+    a2 = res[("argon2", n)]
     row = (f"| {n} | {med([x[0] for x in bare]):.1f} | {med([x[1] for x in bare]):.0f} ms |"
-           f" {med([x[3] for x in bare]):.1f} ms |")
-    for k in kinds[1:]:
+           f" {med([x[3] for x in bare]):.1f} ms | {med([x[0] for x in a2]):.1f} |"
+           f" {med([x[3] for x in a2]):.1f} ms |")
+    for k in kinds[2:]:
         xs = res[(k, n)]
         ratio = med([x[0] / b[0] for x, b in zip(xs, bare)])
+        ratio_a2 = med([x[0] / b[0] for x, b in zip(xs, a2)])
         rate = med([x[0] for x in xs])
         row += (f" {rate:.1f} | {med([x[1] for x in xs]):.0f} ms | **{ratio:.2f}** |"
-                f" {rate / best_bare:.2f} | {med([x[3] for x in xs]):.1f} ms |")
+                f" **{rate / best_bare:.2f}** | {ratio_a2:.2f} | {med([x[3] for x in xs]):.1f} ms |")
         bad_total += sum(x[2] for x in xs)
     print(row)
-print(f"\nBest bare rate: {best_bare:.1f} verifies/s. Per-round rates (bare / server"
+print(f"\nBest bare libsodium rate: {best_bare:.1f} verifies/s. Per-round rates (bare libsodium /"
+      f" bare libargon2 / server"
       f"{' / baseline' if baseline else ''}):")
 for n in clients:
     per = ["/".join(f"{res[(k, n)][r][0]:.1f}" for k in kinds) for r in range(rounds)]
