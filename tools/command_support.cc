@@ -21,16 +21,18 @@ StoreOptions SubcommandStoreOptions() {
 
 }  // namespace
 
-void AddStoreFlags(CLI::App* cmd, StoreFlags& f) {
+void AddStoreFlags(CLI::App* cmd, StoreFlags& f, bool uses_master_key) {
   cmd->add_option("--database", f.database,
                   "Database URL: sqlite:<file> (created if missing) or a libpq URI "
                   "postgresql://user@host:port/db")
       ->envname("TESSERA_DATABASE")
       ->capture_default_str();
   cmd->add_option("--master-key-file", f.master_key_file,
-                  "File holding the master key that seals private keys and session tokens; "
-                  "created (mode 0600) on first use. Default for SQLite: <database>.master-key; "
-                  "required for PostgreSQL")
+                  uses_master_key
+                      ? "File holding the master key that seals private keys and session tokens; "
+                        "created (mode 0600) on first use. Default for SQLite: "
+                        "<database>.master-key; required for PostgreSQL"
+                      : "Accepted and ignored: this command reads and writes nothing sealed")
       ->envname("TESSERA_MASTER_KEY_FILE");
 }
 

@@ -20,8 +20,10 @@ struct StoreFlags {
   std::string master_key_file;
 };
 
-// Adds --database and --master-key-file to `cmd`, bound to `f`.
-void AddStoreFlags(CLI::App* cmd, StoreFlags& f);
+// Adds --database and --master-key-file to `cmd`, bound to `f`. A subcommand that opens the store
+// alone (OpenStoreOnly) passes uses_master_key = false: it still accepts the key file, so that
+// scripts can pass the same store flags to every command, and its help says the file is ignored.
+void AddStoreFlags(CLI::App* cmd, StoreFlags& f, bool uses_master_key = true);
 
 // Prints "tessera: <message>" on standard error and returns the exit status 1.
 int Fail(const Status& s);

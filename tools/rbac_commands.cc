@@ -67,7 +67,7 @@ RbacCommand::RbacCommand(CLI::App& app) {
       "set",
       "Validate the policy in --file (a JSON object with roles, resources and scopes, or what "
       "`rbac get` prints) and make it the project's policy, replacing the previous one.");
-  AddStoreFlags(set_, store_);
+  AddStoreFlags(set_, store_, /*uses_master_key=*/false);
   set_->add_option("--project", project_, "Project id")->required();
   set_->add_option("--file", file_, "Policy file; - reads standard input")->required();
   set_->add_option("--expect-version", expect_version_,
@@ -76,7 +76,7 @@ RbacCommand::RbacCommand(CLI::App& app) {
   set_->add_flag("--json", json_, "Print one JSON object");
   get_ = cmd->add_subcommand("get",
                              "Print the project's policy, with its version, as one JSON object.");
-  AddStoreFlags(get_, store_);
+  AddStoreFlags(get_, store_, /*uses_master_key=*/false);
   get_->add_option("--project", project_, "Project id")->required();
 }
 

@@ -140,6 +140,18 @@ class PolicyTest(ServerCase):
                                  "--expect-version", "1").stdout)
         self.assertEqual(ok["version"], 2)
 
+    def test_master_key_file_is_accepted_and_ignored(self):
+        # The policy is not sealed: rbac never reads the key file, so one that does not exist
+        # changes nothing, and the help says so. Scripts can pass every command the same flags.
+        project = create_project(self.db)
+        db = self.db.with_master_key_file(os.path.join(self.workdir, "no", "such", "key"))
+        body = json.loads(rbac_set(db, self.workdir, project.project_id, POLICY).stdout)
+        self.assertEqual(body["version"], 1)
+        self.assertEqual(rbac_get(db, project.project_id)["version"], 1)
+        for sub in ("set", "get"):
+            self.assertIn("Accepted and ignored", run_cli("rbac", sub, "--help").stdout)
+        self.assertNotIn("Accepted and ignored", run_cli("projects", "list", "--help").stdout)
+
     def test_unknown_project(self):
         proc = run_cli("rbac", "get", *self.db.args(), "--project", "project-test-nope",
                        check=False)
