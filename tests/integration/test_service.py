@@ -59,12 +59,16 @@ class MetricsTest(ServerCase):
             self.assertSuccess(self.c.authenticate(session_token=s["session_token"]))
         unknown = "A" * 44
         self.assertError(self.c.authenticate(session_token=unknown), 404, "session_not_found")
-        # The server counts a request just after sending its response: wait for the last one.
+        # The server counts a request just after sending its response, and a scrape reads the
+        # request counters before the failure counters, so one scrape can hold a failure without
+        # its request: wait for every counter this test reads.
         after = self.metrics_after(
             lambda m: metric(m, "tessera_http_failures_total", route=route,
                              error_type="session_not_found") >
             metric(before, "tessera_http_failures_total", route=route,
                    error_type="session_not_found") and
+            metric(m, "tessera_http_requests_total", route=route, status="404") >
+            metric(before, "tessera_http_requests_total", route=route, status="404") and
             metric(m, "tessera_http_requests_total", route=route, status="200") >=
             metric(before, "tessera_http_requests_total", route=route, status="200") + 3)
         self.assertEqual(metric(after, "tessera_http_requests_total", route=route, status="200") -
