@@ -123,6 +123,12 @@ std::string Base64Encode(std::span<const std::uint8_t> in) {
   return out;
 }
 
+std::string Base64EncodeUnpadded(std::span<const std::uint8_t> in) {
+  std::string s = Base64Encode(in);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
 Result<std::string> Base64Decode(std::string_view in) {
   if (in.size() % 4 != 0) return Error(ErrorCode::kMalformedBase64, "not valid base64");
   std::size_t pad = 0;

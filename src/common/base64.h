@@ -39,6 +39,9 @@ std::string Base64Encode(std::span<const std::uint8_t> in);
 // Strict padded standard base64 decode. Fails with kMalformedBase64.
 Result<std::string> Base64Decode(std::string_view in);
 
+// Standard base64 without padding: the spelling of PHC strings ("$argon2id$...$salt$hash").
+std::string Base64EncodeUnpadded(std::span<const std::uint8_t> in);
+
 // base64url WITH '=' padding: the spelling of Stytch's `x5tS256` member.
 std::string Base64UrlEncodePadded(std::span<const std::uint8_t> in);
 

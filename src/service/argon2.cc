@@ -8,6 +8,8 @@
 #include <charconv>
 #include <limits>
 
+#include "common/base64.h"
+
 namespace tessera {
 namespace {
 
@@ -94,13 +96,6 @@ std::optional<std::string> DecodeBase64(std::string_view b64, std::size_t min, s
   return bin;
 }
 
-void AppendBase64(std::string& out, std::string_view bin) {
-  std::string b64(sodium_base64_ENCODED_LEN(bin.size(), kBase64), '\0');
-  sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(bin.data()),
-                    bin.size(), kBase64);
-  out.append(b64.c_str());
-}
-
 }  // namespace
 
 std::string_view Argon2EngineName(Argon2Engine engine) {
@@ -170,9 +165,9 @@ std::string EncodeArgon2String(const Argon2String& s) {
   out.append(",p=");
   out.append(std::to_string(s.lanes));
   out.push_back('$');
-  AppendBase64(out, s.salt);
+  out.append(Base64EncodeUnpadded(AsBytes(s.salt)));
   out.push_back('$');
-  AppendBase64(out, s.hash);
+  out.append(Base64EncodeUnpadded(AsBytes(s.hash)));
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/base64.h"
 #include "crypto/openssl_util.h"
+#include "service/argon2.h"
 #include "service/migrated_hash_internal.h"
 
 namespace tessera {
@@ -69,13 +70,6 @@ std::optional<std::string> DecodeBase64(std::string_view in) {
   auto out = Base64UrlDecode(s);
   if (!out.ok()) return std::nullopt;
   return std::move(*out);
-}
-
-// Standard base64 without padding: the alphabet of PHC strings and of libsodium's decoder.
-std::string EncodeBase64NoPad(std::string_view bytes) {
-  std::string s = Base64Encode(AsBytes(bytes));
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
 }
 
 std::optional<std::string> DecodeHex(std::string_view hex) {
@@ -227,9 +221,9 @@ Result<std::string> CheckArgon2Encoded(std::string_view h, Kind kind) {
   if (!hash) return bad();
   TESSERA_RETURN_IF_ERROR(CheckArgon2Parameters(static_cast<std::int64_t>(salt->size()), *t, *m, *p,
                                                 static_cast<std::int64_t>(hash->size())));
-  return std::string(want) + "v=19$m=" + std::to_string(*m) + ",t=" + std::to_string(*t) +
-         ",p=" + std::to_string(*p) + "$" + EncodeBase64NoPad(*salt) + "$" +
-         EncodeBase64NoPad(*hash);
+  return EncodeArgon2String({kind == Kind::kArgon2id, static_cast<std::uint32_t>(*m),
+                             static_cast<std::uint32_t>(*t), static_cast<std::uint32_t>(*p), *salt,
+                             *hash});
 }
 
 Status CheckScryptParameters(std::int64_t n, std::int64_t r, std::int64_t p) {
@@ -391,10 +385,10 @@ Result<Parsed> FromInput(const MigratedHashInput& in) {
         TESSERA_RETURN_IF_ERROR(CheckArgon2Parameters(static_cast<std::int64_t>(c.salt.size()),
                                                       c.iteration_amount, c.memory, c.threads,
                                                       c.key_length));
-        h.text = std::string(h.kind == Kind::kArgon2id ? "$argon2id$" : "$argon2i$") +
-                 "v=19$m=" + std::to_string(c.memory) + ",t=" + std::to_string(c.iteration_amount) +
-                 ",p=" + std::to_string(c.threads) + "$" + EncodeBase64NoPad(c.salt) + "$" +
-                 EncodeBase64NoPad(*raw);
+        h.text =
+            EncodeArgon2String({h.kind == Kind::kArgon2id, static_cast<std::uint32_t>(c.memory),
+                                static_cast<std::uint32_t>(c.iteration_amount),
+                                static_cast<std::uint32_t>(c.threads), c.salt, *raw});
       }
       break;
     case Kind::kScrypt:
@@ -508,7 +502,7 @@ constexpr std::string_view kPrefix = "migrated:";
 std::string Encode(const Parsed& h) {
   boost::json::object o;
   o["type"] = KindName(h.kind);
-  const auto b64 = [](std::string_view bytes) { return EncodeBase64NoPad(bytes); };
+  const auto b64 = [](std::string_view bytes) { return Base64EncodeUnpadded(AsBytes(bytes)); };
   switch (h.kind) {
     case Kind::kBcrypt:
     case Kind::kPhpass:
