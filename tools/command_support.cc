@@ -36,6 +36,12 @@ void AddStoreFlags(CLI::App* cmd, StoreFlags& f, bool uses_master_key) {
       ->envname("TESSERA_MASTER_KEY_FILE");
 }
 
+Result<Project> RequireProject(SessionStore& store, std::string_view project_id) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Project> project, store.GetProject(project_id));
+  if (!project) return Error(ErrorCode::kProjectNotFound, "no such project");
+  return std::move(*project);
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "tessera: %s\n",
                s.message().empty() ? s.ToString().c_str() : s.message().c_str());

@@ -40,6 +40,9 @@ Result<OpenedStore> OpenStoreAndKey(const StoreFlags& f, int writer_cache_kib = 
 // The store alone, for subcommands that touch nothing sealed (no master key needed).
 Result<std::unique_ptr<SessionStore>> OpenStoreOnly(const StoreFlags& f);
 
+// The project `project_id`; kProjectNotFound ("no such project") when there is none.
+Result<Project> RequireProject(SessionStore& store, std::string_view project_id);
+
 }  // namespace tessera::tools
 
 #endif  // TESSERA_TOOLS_COMMAND_SUPPORT_H_

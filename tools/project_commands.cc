@@ -214,11 +214,10 @@ std::optional<int> SecretsCommand::RunIfChosen() {
   if (list_->parsed()) {
     auto opened = OpenStoreAndKey(store_);
     if (!opened.ok()) return Fail(opened.status());
-    auto project = opened->store->GetProject(project_);
+    auto project = RequireProject(*opened->store, project_);
     if (!project.ok()) return Fail(project.status());
-    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
     boost::json::array secrets;
-    for (const ProjectSecret& secret : (*project)->secrets) {
+    for (const ProjectSecret& secret : project->secrets) {
       if (json_) {
         secrets.push_back(boost::json::object{{"secret_id", secret.secret_id},
                                               {"created_at", FormatRfc3339(secret.created_at)}});

@@ -92,9 +92,8 @@ std::optional<int> RbacCommand::RunIfChosen() {
     if (!store.ok()) return Fail(store.status());
     std::int64_t expected = expect_version_;
     if (expected < 0) {
-      auto project = (*store)->GetProject(project_);
+      auto project = RequireProject(**store, project_);
       if (!project.ok()) return Fail(project.status());
-      if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
       auto current = LoadRbacPolicy(**store, project_);
       if (!current.ok()) return Fail(current.status());
       expected = current->version;
@@ -113,9 +112,8 @@ std::optional<int> RbacCommand::RunIfChosen() {
   if (get_->parsed()) {
     auto store = OpenStoreOnly(store_);
     if (!store.ok()) return Fail(store.status());
-    auto project = (*store)->GetProject(project_);
+    auto project = RequireProject(**store, project_);
     if (!project.ok()) return Fail(project.status());
-    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
     auto current = LoadRbacPolicy(**store, project_);
     if (!current.ok()) return Fail(current.status());
     std::cout << RbacJson(project_, *current) << "\n";

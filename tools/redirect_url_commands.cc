@@ -76,9 +76,8 @@ std::optional<int> RedirectUrlsCommand::RunIfChosen() {
   if (list_->parsed()) {
     auto opened = OpenStoreAndKey(store_);
     if (!opened.ok()) return Fail(opened.status());
-    auto project = opened->store->GetProject(project_);
+    auto project = RequireProject(*opened->store, project_);
     if (!project.ok()) return Fail(project.status());
-    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
     auto urls = opened->store->ListRedirectUrls(project_);
     if (!urls.ok()) return Fail(urls.status());
     boost::json::array arr;

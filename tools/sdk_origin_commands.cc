@@ -67,9 +67,8 @@ std::optional<int> SdkOriginsCommand::RunIfChosen() {
   if (list_->parsed()) {
     auto opened = OpenStoreAndKey(store_);
     if (!opened.ok()) return Fail(opened.status());
-    auto project = opened->store->GetProject(project_);
+    auto project = RequireProject(*opened->store, project_);
     if (!project.ok()) return Fail(project.status());
-    if (!*project) return Fail(Error(ErrorCode::kProjectNotFound, "no such project"));
     auto origins = opened->store->ListSdkOrigins(project_);
     if (!origins.ok()) return Fail(origins.status());
     boost::json::array arr;
@@ -84,7 +83,7 @@ std::optional<int> SdkOriginsCommand::RunIfChosen() {
     if (json_) {
       std::cout << boost::json::serialize(
                        boost::json::object{{"project_id", project_},
-                                           {"public_token", (*project)->public_token},
+                                           {"public_token", project->public_token},
                                            {"origins", arr}})
                 << "\n";
     }
